@@ -1,0 +1,22 @@
+package dev.agentturbo.agents.control;
+
+import dev.agentturbo.tasks.entity.Outcome;
+import jakarta.json.JsonObject;
+
+import java.util.List;
+
+/** One way of running an agent: the {@code executor} a task names. */
+public interface AgentExecutor {
+
+    /** The name tasks use to pick this executor. */
+    String name();
+
+    /** What is wrong with these options, one sentence a problem; empty when they are fine. */
+    List<String> check(JsonObject options);
+
+    /**
+     * Runs one attempt and blocks until it ends. Must return promptly once {@link AgentRun#abort()} was called
+     * or the thread interrupted; a process it started must be killed with its children.
+     */
+    Outcome run(AgentRun run) throws InterruptedException;
+}

@@ -1,0 +1,55 @@
+package dev.agentturbo.agents.control;
+
+import dev.agentturbo.agents.entity.ExecutorSettings;
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.json.JsonObject;
+
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The executors a task can name, by name. */
+@ApplicationScoped
+public class AgentExecutors {
+
+    @Inject
+    ExecutorSettings settings;
+
+    private Map<String, AgentExecutor> byName;
+
+    protected AgentExecutors() {
+    }
+
+    public AgentExecutors(ExecutorSettings settings) {
+        this.settings = settings;
+        init();
+    }
+
+    @PostConstruct
+    void init() {
+        Map<String, AgentExecutor> all = new LinkedHashMap<>();
+        for (AgentExecutor e : List.of(new ClaudeCli(settings.claudeCommand(), Clock.systemUTC()),
+                new AllowedCommand(settings.allowedCommands()), new Simulated())) {
+            all.put(e.name(), e);
+        }
+        byName = Map.copyOf(all);
+    }
+
+    public Optional<AgentExecutor> find(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    public List<String> names() {
+        return byName.keySet().stream().sorted().toList();
+    }
+
+    /** What is wrong with a task's executor and options; empty when it can run. */
+    public List<String> check(String executor, JsonObject options) {
+        return find(executor).map(e -> e.check(options))
+                .orElseGet(() -> List.of("executor '" + executor + "' is unknown; use one of " + String.join(", ", names())));
+    }
+}

@@ -1,0 +1,49 @@
+package dev.agentturbo.agents.control;
+
+import dev.agentturbo.tasks.entity.ClaimedTask;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+
+import java.io.StringReader;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One attempt of one task as an executor sees it, and the handle its supervising slot uses to stop it.
+ *
+ * @param slotHome a folder that belongs to this slot alone (the {@code claude} program's config lives there)
+ * @param workRoot where tasks without a working directory of their own get one
+ */
+public record AgentRun(ClaimedTask task, JsonObject options, Path slotHome, Path workRoot,
+                       AtomicReference<AgentProcess> process, AtomicBoolean aborted) {
+
+    public static AgentRun of(ClaimedTask task, Path slotHome, Path workRoot) {
+        JsonObject options;
+        try (var reader = Json.createReader(new StringReader(task.optionsJson() == null ? "{}" : task.optionsJson()))) {
+            options = reader.readObject();
+        }
+        return new AgentRun(task, options, slotHome, workRoot, new AtomicReference<>(), new AtomicBoolean());
+    }
+
+    /** Remembers the process this attempt started, so that {@link #abort()} can kill it. */
+    public void attach(AgentProcess started) {
+        process.set(started);
+        if (aborted.get()) {
+            started.killTree();
+        }
+    }
+
+    /** Stops the attempt: kills its process and all of the process's children. Safe to call more than once. */
+    public void abort() {
+        aborted.set(true);
+        AgentProcess p = process.get();
+        if (p != null) {
+            p.killTree();
+        }
+    }
+
+    public boolean isAborted() {
+        return aborted.get();
+    }
+}

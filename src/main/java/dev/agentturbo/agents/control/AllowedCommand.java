@@ -1,0 +1,75 @@
+package dev.agentturbo.agents.control;
+
+import dev.agentturbo.tasks.entity.Outcome;
+import jakarta.json.JsonObject;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code command} executor: runs a program named in the configured allow-list, with the prompt on stdin.
+ * Its stdout becomes the result and its exit code the outcome (0 succeeded, anything else a retryable failure).
+ */
+public final class AllowedCommand implements AgentExecutor {
+
+    public static final String NAME = "command";
+    static final int MAX_RESULT_CHARS = 1_000_000;
+
+    private final List<String> allowed;
+
+    public AllowedCommand(List<String> allowed) {
+        this.allowed = List.copyOf(allowed);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public List<String> check(JsonObject options) {
+        return OptionRules.of(NAME, options, "command", "args", "workingDirectory")
+                .require("command")
+                .string("command", 4096)
+                .check(!(options.get("command") instanceof jakarta.json.JsonString s) || allowed.contains(s.getString()),
+                        "options.command must be one of the programs this node allows ("
+                                + (allowed.isEmpty() ? "none: set agentturbo.command.allowed" : String.join(", ", allowed))
+                                + ")")
+                .strings("args")
+                .absolutePath("workingDirectory")
+                .problems();
+    }
+
+    @Override
+    public Outcome run(AgentRun run) throws InterruptedException {
+        List<String> problems = check(run.options());
+        if (!problems.isEmpty()) {
+            return Outcome.permanent(String.join("; ", problems));
+        }
+        List<String> command = new ArrayList<>();
+        command.add(run.options().getString("command"));
+        command.addAll(OptionRules.values(run.options(), "args"));
+        AgentProcess process;
+        try {
+            process = AgentProcess.start(command, WorkingDirectory.of(run), Map.of(), run.task().prompt());
+        } catch (IOException e) {
+            return Outcome.permanent("could not start " + command.get(0) + ": " + e.getMessage());
+        }
+        run.attach(process);
+        StringBuilder out = new StringBuilder();
+        int exit = process.readStdout(line -> {
+            if (out.length() < MAX_RESULT_CHARS) {
+                out.append(line).append('\n');
+            }
+        });
+        String result = out.length() > MAX_RESULT_CHARS ? out.substring(0, MAX_RESULT_CHARS) : out.toString();
+        if (exit == 0) {
+            return Outcome.succeeded(result, 0);
+        }
+        String stderr = process.stderrTail();
+        return Outcome.retryable(command.get(0) + " exited with " + exit
+                + (stderr.isBlank() ? "" : ": " + stderr), exit).withResult(result.isEmpty() ? null : result);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.agentturbo.agents.control;
+
+import dev.agentturbo.tasks.entity.Outcome;
+import jakarta.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The {@code claude-cli} executor: the real {@code claude} program, headless. The prompt goes on stdin, the
+ * options become flags, the output is read as stream-json and the outcome decided on the result line. The
+ * program inherits this node's environment (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN …)
+ * and gets a config folder of its slot's own, since processes sharing one race on it.
+ */
+public final class ClaudeCli implements AgentExecutor {
+
+    public static final String NAME = "claude-cli";
+    static final Set<String> PERMISSION_MODES = Set.of("default", "acceptEdits", "plan", "bypassPermissions", "dontAsk");
+    private static final Logger LOG = Logger.getLogger(ClaudeCli.class.getName());
+
+    private final List<String> command;
+    private final Clock clock;
+
+    /** @param command the program and any fixed leading arguments, e.g. {@code claude} or {@code /opt/bin/claude} */
+    public ClaudeCli(String command, Clock clock) {
+        this.command = Arrays.stream(command.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+        this.clock = clock;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public List<String> check(JsonObject options) {
+        return OptionRules.of(NAME, options, "model", "maxTurns", "allowedTools", "permissionMode",
+                        "appendSystemPrompt", "workingDirectory")
+                .string("model", 200)
+                .integer("maxTurns", 1, 10_000)
+                .strings("allowedTools")
+                .oneOf("permissionMode", PERMISSION_MODES)
+                .string("appendSystemPrompt", 100_000)
+                .absolutePath("workingDirectory")
+                .problems();
+    }
+
+    /** The argument list for one run: never a shell, and every value in the {@code --flag=value} form. */
+    List<String> arguments(JsonObject options) {
+        List<String> args = new ArrayList<>(command);
+        args.addAll(List.of("-p", "--output-format", "stream-json", "--verbose"));
+        if (options.containsKey("model")) {
+            args.add("--model=" + options.getString("model"));
+        }
+        if (options.containsKey("maxTurns")) {
+            args.add("--max-turns=" + options.getInt("maxTurns"));
+        }
+        List<String> tools = OptionRules.values(options, "allowedTools");
+        if (!tools.isEmpty()) {
+            args.add("--allowedTools=" + String.join(",", tools));
+        }
+        if (options.containsKey("permissionMode")) {
+            args.add("--permission-mode=" + options.getString("permissionMode"));
+        }
+        if (options.containsKey("appendSystemPrompt")) {
+            args.add("--append-system-prompt=" + options.getString("appendSystemPrompt"));
+        }
+        return args;
+    }
+
+    @Override
+    public Outcome run(AgentRun run) throws InterruptedException {
+        List<String> problems = check(run.options());
+        if (!problems.isEmpty()) {
+            return Outcome.permanent(String.join("; ", problems));
+        }
+        List<String> args = arguments(run.options());
+        Path configDir = run.slotHome().resolve("claude-config");
+        AgentProcess process;
+        try {
+            prepareConfigDir(configDir);
+            process = AgentProcess.start(args, WorkingDirectory.of(run),
+                    Map.of("CLAUDE_CONFIG_DIR", configDir.toString()), run.task().prompt());
+        } catch (IOException e) {
+            return Outcome.permanent("could not start the claude program '" + command.get(0) + "' (set "
+                    + "agentturbo.claude.command / AGENTTURBO_CLAUDE_COMMAND): " + e.getMessage());
+        }
+        run.attach(process);
+        LOG.fine(() -> run.task() + " claude started, pid " + process.pid());
+        ClaudeStream stream = new ClaudeStream(clock);
+        int exit = process.readStdout(stream::accept);
+        Outcome outcome = stream.outcome(exit);
+        if (outcome.kind() == Outcome.Kind.RETRYABLE && outcome.error() != null && outcome.error().contains("without a result")) {
+            String stderr = process.stderrTail();
+            if (!stderr.isBlank()) {
+                return Outcome.retryable(outcome.error() + ": " + stderr, exit);
+            }
+        }
+        return outcome;
+    }
+
+    /**
+     * A slot's own config folder. When the node's user logged in with {@code claude login} rather than through
+     * environment variables, that login is copied in so that the slot is signed in too.
+     */
+    private static void prepareConfigDir(Path configDir) throws IOException {
+        Files.createDirectories(configDir);
+        Path login = Path.of(System.getProperty("user.home"), ".claude", ".credentials.json");
+        Path copy = configDir.resolve(".credentials.json");
+        if (Files.isReadable(login) && !Files.exists(copy)) {
+            try {
+                Files.copy(login, copy, StandardCopyOption.COPY_ATTRIBUTES);
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "could not copy the claude login into " + configDir, e);
+            }
+        }
+    }
+}

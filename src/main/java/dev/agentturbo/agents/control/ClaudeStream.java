@@ -1,0 +1,147 @@
+package dev.agentturbo.agents.control;
+
+import dev.agentturbo.tasks.entity.Outcome;
+import jakarta.json.Json;
+import jakarta.json.JsonException;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+
+import java.io.StringReader;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads what {@code claude -p --output-format stream-json --verbose} prints, one JSON object a line, and decides
+ * the attempt's outcome from it. It matches on fields, not on display text, except where the program offers
+ * nothing else (the reset time of a usage limit in older versions).
+ */
+public final class ClaudeStream {
+
+    private static final Pattern EPOCH_LIMIT = Pattern.compile("usage limit reached\\|(\\d{9,11})", Pattern.CASE_INSENSITIVE);
+    private static final Pattern RESETS_AT = Pattern.compile(
+            "limit.*?resets\\s+(\\d{1,2})(?::(\\d{2}))?\\s*(am|pm)(?:\\s*\\(([^)]+)\\))?", Pattern.CASE_INSENSITIVE);
+
+    private final Clock clock;
+    private String sessionId;
+    private JsonObject result;
+    private Instant rejectedUntil;
+    private int lines;
+    private int apiRetries;
+
+    public ClaudeStream(Clock clock) {
+        this.clock = clock;
+    }
+
+    /** Takes one line of the program's stdout; lines that are not JSON objects are ignored. */
+    public void accept(String line) {
+        lines++;
+        JsonObject event;
+        try (var reader = Json.createReader(new StringReader(line))) {
+            JsonValue value = reader.readValue();
+            if (!(value instanceof JsonObject o)) {
+                return;
+            }
+            event = o;
+        } catch (JsonException | IllegalStateException e) {
+            return;
+        }
+        String type = event.getString("type", "");
+        if (event.containsKey("session_id") && event.get("session_id") instanceof jakarta.json.JsonString s) {
+            sessionId = s.getString();
+        }
+        switch (type) {
+            case "result" -> result = event;
+            case "rate_limit_event" -> {
+                JsonObject info = event.getJsonObject("rate_limit_info");
+                if (info != null && "rejected".equals(info.getString("status", "")) && info.get("resetsAt") instanceof JsonNumber n) {
+                    rejectedUntil = Instant.ofEpochSecond(n.longValue());
+                }
+            }
+            case "system" -> {
+                if ("api_retry".equals(event.getString("subtype", ""))) {
+                    apiRetries++;
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    public String sessionId() {
+        return sessionId;
+    }
+
+    /** Decides the attempt from what was read and the program's exit code. */
+    public Outcome outcome(int exitCode) {
+        if (result == null) {
+            return Outcome.retryable("claude exited with " + exitCode + " without a result line (" + lines
+                    + " lines read" + (apiRetries > 0 ? ", " + apiRetries + " API retries" : "") + ")", exitCode);
+        }
+        String text = result.get("result") instanceof jakarta.json.JsonString s ? s.getString() : null;
+        BigDecimal cost = result.get("total_cost_usd") instanceof JsonNumber n ? n.bigDecimalValue() : null;
+        JsonObject usage = result.get("usage") instanceof JsonObject u ? u : JsonValue.EMPTY_JSON_OBJECT;
+        Long inputTokens = tokens(usage, "input_tokens");
+        Long outputTokens = tokens(usage, "output_tokens");
+        Integer turns = result.get("num_turns") instanceof JsonNumber n ? n.intValue() : null;
+        String session = result.getString("session_id", sessionId);
+        boolean isError = result.getBoolean("is_error", false);
+        if (!isError) {
+            return new Outcome(Outcome.Kind.SUCCEEDED, text, null, exitCode, cost, inputTokens, outputTokens, turns,
+                    session, null);
+        }
+        Instant resume = usageLimitReset(text);
+        if (resume != null) {
+            return new Outcome(Outcome.Kind.USAGE_LIMITED, text, "usage limit reached: " + text, exitCode, cost,
+                    inputTokens, outputTokens, turns, session, resume);
+        }
+        String subtype = result.getString("subtype", "");
+        Integer status = result.get("api_error_status") instanceof JsonNumber n ? n.intValue() : null;
+        String error = "claude reported an error"
+                + (subtype.isEmpty() || "success".equals(subtype) ? "" : " (" + subtype + ")")
+                + (status == null ? "" : " (API status " + status + ")")
+                + (text == null || text.isBlank() ? "" : ": " + text);
+        return new Outcome(Outcome.Kind.RETRYABLE, text, error, exitCode, cost, inputTokens, outputTokens, turns,
+                session, null);
+    }
+
+    /** When the subscription's usage window resets, if this error is that limit; else null. */
+    Instant usageLimitReset(String text) {
+        if (rejectedUntil != null) {
+            return rejectedUntil;
+        }
+        if (text == null) {
+            return null;
+        }
+        Matcher epoch = EPOCH_LIMIT.matcher(text);
+        if (epoch.find()) {
+            return Instant.ofEpochSecond(Long.parseLong(epoch.group(1)));
+        }
+        Matcher at = RESETS_AT.matcher(text);
+        if (at.find()) {
+            int hour = Integer.parseInt(at.group(1)) % 12 + ("pm".equals(at.group(3).toLowerCase(Locale.ROOT)) ? 12 : 0);
+            int minute = at.group(2) == null ? 0 : Integer.parseInt(at.group(2));
+            ZoneId zone;
+            try {
+                zone = at.group(4) == null ? ZoneId.systemDefault() : ZoneId.of(at.group(4).trim());
+            } catch (RuntimeException e) {
+                zone = ZoneId.systemDefault();
+            }
+            ZonedDateTime now = ZonedDateTime.now(clock.withZone(zone));
+            ZonedDateTime reset = now.with(LocalTime.of(hour, minute));
+            return (reset.isAfter(now) ? reset : reset.plusDays(1)).toInstant();
+        }
+        return null;
+    }
+
+    private static Long tokens(JsonObject usage, String key) {
+        return usage.get(key) instanceof JsonNumber n ? n.longValue() : null;
+    }
+}

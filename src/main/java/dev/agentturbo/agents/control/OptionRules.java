@@ -1,0 +1,125 @@
+package dev.agentturbo.agents.control;
+
+import jakarta.json.JsonArray;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** Checks an executor's options and says, in words a user can act on, what to change. */
+final class OptionRules {
+
+    private final String executor;
+    private final JsonObject options;
+    private final List<String> problems = new ArrayList<>();
+
+    private OptionRules(String executor, JsonObject options, Set<String> known) {
+        this.executor = executor;
+        this.options = options;
+        for (String key : options.keySet()) {
+            if (!known.contains(key)) {
+                problems.add("options." + key + " is not an option of executor '" + executor + "'; its options are: "
+                        + String.join(", ", new TreeSet<>(known)));
+            }
+        }
+    }
+
+    static OptionRules of(String executor, JsonObject options, String... known) {
+        return new OptionRules(executor, options, Set.of(known));
+    }
+
+    OptionRules string(String key, int maxLength) {
+        JsonValue v = options.get(key);
+        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
+            return this;
+        }
+        if (!(v instanceof JsonString s)) {
+            problems.add("options." + key + " must be a string");
+        } else if (s.getString().isBlank()) {
+            problems.add("options." + key + " must not be blank");
+        } else if (s.getString().length() > maxLength) {
+            problems.add("options." + key + " must be at most " + maxLength + " characters");
+        }
+        return this;
+    }
+
+    OptionRules oneOf(String key, Set<String> allowed) {
+        JsonValue v = options.get(key);
+        if (v instanceof JsonString s && !allowed.contains(s.getString())) {
+            problems.add("options." + key + " must be one of " + String.join(", ", new TreeSet<>(allowed))
+                    + ", not '" + s.getString() + "'");
+        } else if (v != null && v.getValueType() != JsonValue.ValueType.NULL && !(v instanceof JsonString)) {
+            problems.add("options." + key + " must be one of " + String.join(", ", new TreeSet<>(allowed)));
+        }
+        return this;
+    }
+
+    OptionRules integer(String key, long min, long max) {
+        JsonValue v = options.get(key);
+        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
+            return this;
+        }
+        if (!(v instanceof JsonNumber n) || !n.isIntegral()) {
+            problems.add("options." + key + " must be a whole number from " + min + " to " + max);
+        } else if (n.bigIntegerValue().compareTo(java.math.BigInteger.valueOf(min)) < 0
+                || n.bigIntegerValue().compareTo(java.math.BigInteger.valueOf(max)) > 0) {
+            problems.add("options." + key + " must be from " + min + " to " + max + ", not " + n);
+        }
+        return this;
+    }
+
+    /** A string, or an array of non-blank strings. */
+    OptionRules strings(String key) {
+        JsonValue v = options.get(key);
+        if (v == null || v.getValueType() == JsonValue.ValueType.NULL || v instanceof JsonString) {
+            return string(key, 10_000);
+        }
+        if (!(v instanceof JsonArray a) || a.stream().anyMatch(e -> !(e instanceof JsonString s) || s.getString().isBlank())) {
+            problems.add("options." + key + " must be a string or an array of non-blank strings");
+        }
+        return this;
+    }
+
+    OptionRules absolutePath(String key) {
+        string(key, 4096);
+        if (options.get(key) instanceof JsonString s && !s.getString().startsWith("/")) {
+            problems.add("options." + key + " must be an absolute path, not '" + s.getString() + "'");
+        }
+        return this;
+    }
+
+    OptionRules require(String key) {
+        if (!options.containsKey(key) || options.isNull(key)) {
+            problems.add("options." + key + " is required by executor '" + executor + "'");
+        }
+        return this;
+    }
+
+    OptionRules check(boolean ok, String problem) {
+        if (!ok) {
+            problems.add(problem);
+        }
+        return this;
+    }
+
+    List<String> problems() {
+        return List.copyOf(problems);
+    }
+
+    /** The values of a string-or-array option, empty when absent. */
+    static List<String> values(JsonObject options, String key) {
+        JsonValue v = options.get(key);
+        if (v instanceof JsonString s) {
+            return List.of(s.getString());
+        }
+        if (v instanceof JsonArray a) {
+            return a.getValuesAs(JsonString.class).stream().map(JsonString::getString).toList();
+        }
+        return List.of();
+    }
+}

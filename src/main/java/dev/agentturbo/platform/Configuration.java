@@ -1,0 +1,80 @@
+package dev.agentturbo.platform;
+
+import dev.agentturbo.agents.entity.ExecutorSettings;
+import dev.agentturbo.tasks.entity.SubmissionLimits;
+import dev.agentturbo.workers.entity.WorkerSettings;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import org.eclipse.microprofile.config.Config;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * Turns MicroProfile Config into the settings records the rest of the application uses. Every key has its
+ * default in META-INF/microprofile-config.properties and is overridden by an environment variable of the same
+ * name in upper case with dots and dashes as underscores (agentturbo.worker.slots → AGENTTURBO_WORKER_SLOTS).
+ */
+@ApplicationScoped
+public class Configuration {
+
+    @Inject
+    Config config;
+
+    @Produces
+    @Singleton
+    WorkerSettings worker() {
+        return new WorkerSettings(
+                config.getOptionalValue("agentturbo.worker.id", String.class).filter(s -> !s.isBlank())
+                        .orElseGet(this::defaultWorkerId),
+                config.getValue("agentturbo.worker.slots", Integer.class),
+                Duration.ofSeconds(config.getValue("agentturbo.worker.lease-seconds", Integer.class)),
+                Duration.ofSeconds(config.getValue("agentturbo.worker.heartbeat-seconds", Integer.class)),
+                Duration.ofMillis(config.getValue("agentturbo.worker.poll-millis", Integer.class)),
+                Duration.ofSeconds(config.getValue("agentturbo.worker.drain-grace-seconds", Integer.class)),
+                Path.of(config.getOptionalValue("agentturbo.worker.work-dir", String.class).filter(s -> !s.isBlank())
+                        .orElse(Path.of(System.getProperty("user.home"), ".agent-turbo").toString())),
+                Duration.ofMillis(config.getValue("agentturbo.retry.base-millis", Integer.class)),
+                Duration.ofSeconds(config.getValue("agentturbo.retry.max-seconds", Integer.class)));
+    }
+
+    @Produces
+    @Singleton
+    ExecutorSettings executors() {
+        return new ExecutorSettings(config.getValue("agentturbo.claude.command", String.class),
+                Arrays.stream(config.getOptionalValue("agentturbo.command.allowed", String.class).orElse("").split(","))
+                        .map(String::trim).filter(s -> !s.isEmpty()).toList());
+    }
+
+    @Produces
+    @Singleton
+    SubmissionLimits limits() {
+        return new SubmissionLimits(
+                config.getValue("agentturbo.tasks.max-prompt-chars", Integer.class),
+                config.getValue("agentturbo.tasks.max-batch-size", Integer.class),
+                config.getValue("agentturbo.tasks.max-options-chars", Integer.class),
+                config.getValue("agentturbo.tasks.default-max-attempts", Integer.class),
+                config.getValue("agentturbo.tasks.default-timeout-seconds", Integer.class),
+                config.getValue("agentturbo.tasks.max-timeout-seconds", Integer.class));
+    }
+
+    /**
+     * The host name and this instance's HTTP port, e.g. {@code build-3:8080}: unique per node on a machine.
+     * Payara Micro publishes its port as the config key payara.instance.http.port.
+     */
+    String defaultWorkerId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = System.getenv().getOrDefault("HOSTNAME", "localhost");
+        }
+        return host + ":" + config.getOptionalValue("payara.instance.http.port", String.class)
+                .orElse("pid" + ProcessHandle.current().pid());
+    }
+}

@@ -1,0 +1,35 @@
+package dev.agentturbo.platform;
+
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.ws.rs.core.Response;
+
+import java.util.List;
+
+/** An RFC 9457 problem detail: what went wrong and what to change, as application/problem+json. */
+public final class Problem {
+
+    public static final String MEDIA_TYPE = "application/problem+json";
+
+    private Problem() {
+    }
+
+    public static Response of(Response.Status status, String title, String detail) {
+        return of(status.getStatusCode(), title, detail, List.of());
+    }
+
+    public static Response of(int status, String title, String detail, List<String> errors) {
+        JsonObjectBuilder body = Json.createObjectBuilder()
+                .add("type", "about:blank")
+                .add("title", title)
+                .add("status", status)
+                .add("detail", detail);
+        if (!errors.isEmpty()) {
+            JsonArrayBuilder list = Json.createArrayBuilder();
+            errors.forEach(list::add);
+            body.add("errors", list);
+        }
+        return Response.status(status).type(MEDIA_TYPE).entity(body.build().toString()).build();
+    }
+}

@@ -1,0 +1,53 @@
+package dev.agentturbo.platform;
+
+import dev.agentturbo.workers.control.AgentThreads;
+import jakarta.annotation.Resource;
+import jakarta.annotation.sql.DataSourceDefinition;
+import jakarta.enterprise.concurrent.ManagedExecutorDefinition;
+import jakarta.enterprise.concurrent.ManagedExecutorService;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+
+import javax.sql.DataSource;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * The container resources the application defines for itself: the PostgreSQL pool, configured from
+ * MicroProfile Config (db.url, db.user, db.password; environment DB_URL, DB_USER, DB_PASSWORD), and the managed
+ * executor service agents run on.
+ */
+@DataSourceDefinition(
+        name = Resources.DATA_SOURCE,
+        className = "org.postgresql.ds.PGSimpleDataSource",
+        url = "${MPCONFIG=db.url}",
+        user = "${MPCONFIG=db.user}",
+        password = "${MPCONFIG=db.password}",
+        minPoolSize = 2,
+        maxPoolSize = 40,
+        properties = {"fish.payara.is-connection-validation-required=true",
+                "fish.payara.connection-validation-method=custom-validation",
+                "fish.payara.validation-classname=org.glassfish.api.jdbc.validation.PostgresConnectionValidation"})
+@ManagedExecutorDefinition(name = Resources.AGENT_EXECUTOR, maxAsync = 256)
+@ApplicationScoped
+public class Resources {
+
+    public static final String DATA_SOURCE = "java:app/jdbc/agentturbo";
+    public static final String AGENT_EXECUTOR = "java:app/concurrent/agents";
+
+    @Resource(lookup = DATA_SOURCE)
+    DataSource dataSource;
+
+    @Resource(lookup = AGENT_EXECUTOR)
+    ManagedExecutorService agents;
+
+    @Produces
+    DataSource dataSource() {
+        return dataSource;
+    }
+
+    @Produces
+    @AgentThreads
+    ExecutorService agents() {
+        return agents;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.agentturbo.tasks.boundary;
+
+import dev.agentturbo.tasks.control.TaskCatalog;
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObjectBuilder;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+/** The fleet at a glance: tasks by status, and running/completed tasks per worker. */
+@Path("stats")
+@RequestScoped
+@Produces(MediaType.APPLICATION_JSON)
+public class StatsResource {
+
+    @Inject
+    TaskCatalog catalog;
+
+    @GET
+    public String stats() {
+        JsonObjectBuilder byStatus = Json.createObjectBuilder();
+        catalog.countByStatus().forEach((status, count) -> byStatus.add(status.value(), count));
+        JsonArrayBuilder workers = Json.createArrayBuilder();
+        for (Object[] row : catalog.perWorker()) {
+            workers.add(Json.createObjectBuilder()
+                    .add("workerId", (String) row[0])
+                    .add("running", ((Number) row[1]).longValue())
+                    .add("completed", ((Number) row[2]).longValue()));
+        }
+        return Json.createObjectBuilder().add("tasks", byStatus).add("workers", workers).build().toString();
+    }
+}

@@ -1,0 +1,82 @@
+package dev.agentturbo.tasks.boundary;
+
+import dev.agentturbo.tasks.entity.Task;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonObjectBuilder;
+
+import java.io.StringReader;
+import java.math.BigDecimal;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+
+/** A task as the API shows it. */
+final class TaskJson {
+
+    private TaskJson() {
+    }
+
+    static JsonObject of(Task t) {
+        JsonObjectBuilder b = Json.createObjectBuilder()
+                .add("id", t.getId())
+                .add("status", t.getStatus().value())
+                .add("priority", t.getPriority())
+                .add("executor", t.getExecutor())
+                .add("prompt", t.getPrompt())
+                .add("options", options(t.getOptions()))
+                .add("attempt", t.getAttempt())
+                .add("maxAttempts", t.getMaxAttempts())
+                .add("timeoutSeconds", t.getTimeoutSeconds())
+                .add("cancelRequested", t.isCancelRequested());
+        put(b, "idempotencyKey", t.getIdempotencyKey());
+        put(b, "workerId", t.getWorkerId());
+        put(b, "runAfter", t.getRunAfter());
+        put(b, "createdAt", t.getCreatedAt());
+        put(b, "startedAt", t.getStartedAt());
+        put(b, "completedAt", t.getCompletedAt());
+        put(b, "result", t.getResult());
+        put(b, "error", t.getError());
+        if (t.getExitCode() != null) {
+            b.add("exitCode", t.getExitCode());
+        } else {
+            b.addNull("exitCode");
+        }
+        BigDecimal cost = t.getCostUsd();
+        if (cost != null) {
+            b.add("costUsd", cost.stripTrailingZeros());
+        } else {
+            b.addNull("costUsd");
+        }
+        putLong(b, "inputTokens", t.getInputTokens());
+        putLong(b, "outputTokens", t.getOutputTokens());
+        putLong(b, "numTurns", t.getNumTurns() == null ? null : t.getNumTurns().longValue());
+        put(b, "sessionId", t.getSessionId());
+        return b.build();
+    }
+
+    private static JsonObject options(String json) {
+        try (var reader = Json.createReader(new StringReader(json == null ? "{}" : json))) {
+            return reader.readObject();
+        }
+    }
+
+    private static void put(JsonObjectBuilder b, String name, String value) {
+        if (value == null) {
+            b.addNull(name);
+        } else {
+            b.add(name, value);
+        }
+    }
+
+    private static void put(JsonObjectBuilder b, String name, OffsetDateTime value) {
+        put(b, name, value == null ? null : value.withOffsetSameInstant(ZoneOffset.UTC).toString());
+    }
+
+    private static void putLong(JsonObjectBuilder b, String name, Long value) {
+        if (value == null) {
+            b.addNull(name);
+        } else {
+            b.add(name, value);
+        }
+    }
+}

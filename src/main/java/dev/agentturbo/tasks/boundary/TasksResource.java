@@ -1,0 +1,179 @@
+package dev.agentturbo.tasks.boundary;
+
+import dev.agentturbo.platform.Problem;
+import dev.agentturbo.tasks.control.TaskCatalog;
+import dev.agentturbo.tasks.control.TaskQueue;
+import dev.agentturbo.tasks.control.TaskRequests;
+import dev.agentturbo.tasks.entity.NewTask;
+import dev.agentturbo.tasks.entity.Submitted;
+import dev.agentturbo.tasks.entity.Task;
+import dev.agentturbo.tasks.entity.TaskStatus;
+import jakarta.enterprise.context.RequestScoped;
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import jakarta.ws.rs.core.Context;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Optional;
+
+/** Submit, read, list and cancel agent tasks. */
+@Path("tasks")
+@RequestScoped
+@Produces(MediaType.APPLICATION_JSON)
+public class TasksResource {
+
+    static final int DEFAULT_PAGE = 50;
+    static final int MAX_PAGE = 500;
+
+    @Inject
+    TaskRequests requests;
+    @Inject
+    TaskQueue queue;
+    @Inject
+    TaskCatalog catalog;
+    @Context
+    UriInfo uri;
+
+    /**
+     * Submits one task. Answers 201 with the stored task; with an Idempotency-Key already used for the same task,
+     * 200 with that first task and nothing new stored.
+     */
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response submit(String body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        NewTask task = requests.one(body, idempotencyKey);
+        Submitted stored = queue.submit(task);
+        URI location = uri.getBaseUriBuilder().path("tasks").path(Long.toString(stored.id())).build();
+        return Response.status(stored.created() ? Response.Status.CREATED : Response.Status.OK)
+                .location(location)
+                .entity(TaskJson.of(catalog.find(stored.id()).orElseThrow()).toString())
+                .build();
+    }
+
+    /** Submits many tasks in one transaction: all are stored, or (on any problem) none. */
+    @POST
+    @Path("batch")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response submitBatch(String body) {
+        List<NewTask> tasks = requests.many(body);
+        List<Submitted> stored = queue.submitAll(tasks);
+        JsonArrayBuilder items = Json.createArrayBuilder();
+        for (Submitted s : stored) {
+            items.add(Json.createObjectBuilder().add("id", s.id()).add("created", s.created())
+                    .add("href", uri.getBaseUriBuilder().path("tasks").path(Long.toString(s.id())).build().toString()));
+        }
+        return Response.status(Response.Status.CREATED)
+                .entity(Json.createObjectBuilder().add("count", stored.size()).add("tasks", items).build().toString())
+                .build();
+    }
+
+    /** One task with its status, attempts, worker, outcome, cost and tokens. */
+    @GET
+    @Path("{id}")
+    public Response get(@PathParam("id") String id) {
+        return parseId(id).flatMap(catalog::find)
+                .map(t -> Response.ok(TaskJson.of(t).toString()).build())
+                .orElseGet(() -> notFound(id));
+    }
+
+    /**
+     * Tasks, newest first. {@code status} filters; {@code limit} (1–500, default 50) sizes the page;
+     * {@code cursor} is the {@code nextCursor} of the previous page.
+     */
+    @GET
+    public Response list(@QueryParam("status") String status, @QueryParam("limit") String limit,
+                         @QueryParam("cursor") String cursor) {
+        TaskStatus filter = null;
+        if (status != null && !status.isBlank()) {
+            Optional<TaskStatus> parsed = TaskStatus.parse(status);
+            if (parsed.isEmpty()) {
+                return Problem.of(Response.Status.BAD_REQUEST, "Invalid query",
+                        "status must be one of pending, running, completed, failed, cancelled, not '" + status + "'");
+            }
+            filter = parsed.get();
+        }
+        int size = DEFAULT_PAGE;
+        if (limit != null && !limit.isBlank()) {
+            try {
+                size = Integer.parseInt(limit);
+            } catch (NumberFormatException e) {
+                size = -1;
+            }
+            if (size < 1 || size > MAX_PAGE) {
+                return Problem.of(Response.Status.BAD_REQUEST, "Invalid query",
+                        "limit must be a whole number from 1 to " + MAX_PAGE + ", not '" + limit + "'");
+            }
+        }
+        Long before = null;
+        if (cursor != null && !cursor.isBlank()) {
+            Optional<Long> parsed = parseId(cursor);
+            if (parsed.isEmpty()) {
+                return Problem.of(Response.Status.BAD_REQUEST, "Invalid query",
+                        "cursor must be the nextCursor of a previous page, not '" + cursor + "'");
+            }
+            before = parsed.get();
+        }
+        List<Task> page = catalog.page(filter, before, size + 1);
+        boolean more = page.size() > size;
+        List<Task> shown = more ? page.subList(0, size) : page;
+        JsonArrayBuilder items = Json.createArrayBuilder();
+        shown.forEach(t -> items.add(TaskJson.of(t)));
+        var body = Json.createObjectBuilder().add("items", items);
+        if (more) {
+            body.add("nextCursor", Long.toString(shown.get(shown.size() - 1).getId()));
+        } else {
+            body.addNull("nextCursor");
+        }
+        return Response.ok(body.build().toString()).build();
+    }
+
+    /**
+     * Cancels a task. A pending task is cancelled at once (200); for a running one the agent is killed on
+     * whichever node runs it (202, the task shows cancelled within seconds). A finished task cannot be (409).
+     */
+    @POST
+    @Path("{id}/cancel")
+    public Response cancel(@PathParam("id") String id) {
+        Optional<Long> taskId = parseId(id);
+        if (taskId.isEmpty()) {
+            return notFound(id);
+        }
+        Optional<TaskStatus> after = queue.cancel(taskId.get());
+        if (after.isEmpty()) {
+            return notFound(id);
+        }
+        Task task = catalog.find(taskId.get()).orElseThrow();
+        return switch (after.get()) {
+            case CANCELLED -> Response.ok(TaskJson.of(task).toString()).build();
+            case RUNNING, PENDING -> Response.accepted(TaskJson.of(task).toString()).build();
+            default -> Problem.of(Response.Status.CONFLICT, "Task already finished",
+                    "task " + id + " is " + after.get().value() + "; only pending or running tasks can be cancelled");
+        };
+    }
+
+    private static Optional<Long> parseId(String id) {
+        try {
+            long value = Long.parseLong(id);
+            return value > 0 ? Optional.of(value) : Optional.empty();
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Response notFound(String id) {
+        return Problem.of(Response.Status.NOT_FOUND, "Task not found", "there is no task with id '" + id + "'");
+    }
+}

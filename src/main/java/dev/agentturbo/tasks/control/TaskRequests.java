@@ -1,0 +1,199 @@
+package dev.agentturbo.tasks.control;
+
+import dev.agentturbo.agents.control.AgentExecutors;
+import dev.agentturbo.agents.control.ClaudeCli;
+import dev.agentturbo.tasks.entity.NewTask;
+import dev.agentturbo.tasks.entity.SubmissionLimits;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonException;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import jakarta.json.stream.JsonParsingException;
+
+import java.io.StringReader;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Turns the JSON a client sent into tasks, or into a list of what to fix. Nothing is stored unless every
+ * field of every task is acceptable.
+ */
+@ApplicationScoped
+public class TaskRequests {
+
+    static final Set<String> FIELDS = Set.of("prompt", "executor", "priority", "maxAttempts", "timeoutSeconds",
+            "options", "idempotencyKey");
+
+    @Inject
+    SubmissionLimits limits;
+    @Inject
+    AgentExecutors executors;
+
+    protected TaskRequests() {
+    }
+
+    public TaskRequests(SubmissionLimits limits, AgentExecutors executors) {
+        this.limits = limits;
+        this.executors = executors;
+    }
+
+    /** One task from a JSON object; {@code headerKey} is the Idempotency-Key header, if any. */
+    public NewTask one(String body, String headerKey) {
+        JsonValue value = read(body);
+        if (!(value instanceof JsonObject object)) {
+            throw new InvalidTaskException(List.of("the body must be a JSON object such as {\"prompt\": \"...\"}"));
+        }
+        List<String> problems = new ArrayList<>();
+        NewTask task = task(object, "", headerKey, problems);
+        if (!problems.isEmpty()) {
+            throw new InvalidTaskException(problems);
+        }
+        return task;
+    }
+
+    /** Many tasks from a JSON array of task objects. */
+    public List<NewTask> many(String body) {
+        JsonValue value = read(body);
+        if (!(value instanceof JsonArray array)) {
+            throw new InvalidTaskException(List.of("the body must be a JSON array of task objects"));
+        }
+        if (array.isEmpty()) {
+            throw new InvalidTaskException(List.of("the array is empty: send at least one task"));
+        }
+        if (array.size() > limits.maxBatchSize()) {
+            throw new InvalidTaskException(List.of("a batch holds at most " + limits.maxBatchSize() + " tasks, not "
+                    + array.size() + "; split it"));
+        }
+        List<String> problems = new ArrayList<>();
+        List<NewTask> tasks = new ArrayList<>();
+        Set<String> keys = new java.util.HashSet<>();
+        for (int i = 0; i < array.size(); i++) {
+            String at = "[" + i + "].";
+            if (!(array.get(i) instanceof JsonObject object)) {
+                problems.add(at.substring(0, at.length() - 1) + " must be a task object");
+                continue;
+            }
+            NewTask task = task(object, at, null, problems);
+            if (task != null && task.idempotencyKey() != null && !keys.add(task.idempotencyKey())) {
+                problems.add(at + "idempotencyKey '" + task.idempotencyKey() + "' appears twice in this batch");
+            }
+            tasks.add(task);
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidTaskException(problems);
+        }
+        return tasks;
+    }
+
+    private NewTask task(JsonObject o, String at, String headerKey, List<String> problems) {
+        int before = problems.size();
+        for (String key : o.keySet()) {
+            if (!FIELDS.contains(key)) {
+                problems.add(at + key + " is not a task field; the fields are " + String.join(", ", new java.util.TreeSet<>(FIELDS)));
+            }
+        }
+        String prompt = null;
+        JsonValue p = o.get("prompt");
+        if (p == null || p.getValueType() == JsonValue.ValueType.NULL) {
+            problems.add(at + "prompt is required: the instructions for the agent");
+        } else if (!(p instanceof JsonString s)) {
+            problems.add(at + "prompt must be a string");
+        } else if (s.getString().isBlank()) {
+            problems.add(at + "prompt must not be blank");
+        } else if (s.getString().length() > limits.maxPromptChars()) {
+            problems.add(at + "prompt has " + s.getString().length() + " characters; the limit is " + limits.maxPromptChars());
+        } else {
+            prompt = s.getString();
+        }
+        String executor = ClaudeCli.NAME;
+        JsonValue e = o.get("executor");
+        if (e != null && e.getValueType() != JsonValue.ValueType.NULL) {
+            if (e instanceof JsonString s) {
+                executor = s.getString();
+            } else {
+                problems.add(at + "executor must be a string, one of " + String.join(", ", executors.names()));
+                executor = null;
+            }
+        }
+        int priority = integer(o, "priority", 0, SubmissionLimits.MIN_PRIORITY, SubmissionLimits.MAX_PRIORITY, at, problems);
+        int maxAttempts = integer(o, "maxAttempts", limits.defaultMaxAttempts(), 1, SubmissionLimits.MAX_ATTEMPTS, at, problems);
+        int timeout = integer(o, "timeoutSeconds", limits.defaultTimeoutSeconds(), 1, limits.maxTimeoutSeconds(), at, problems);
+        JsonObject options = JsonValue.EMPTY_JSON_OBJECT;
+        JsonValue opt = o.get("options");
+        if (opt != null && opt.getValueType() != JsonValue.ValueType.NULL) {
+            if (opt instanceof JsonObject obj) {
+                options = obj;
+                if (obj.toString().length() > limits.maxOptionsChars()) {
+                    problems.add(at + "options take " + obj.toString().length() + " characters as JSON; the limit is "
+                            + limits.maxOptionsChars());
+                }
+            } else {
+                problems.add(at + "options must be a JSON object");
+            }
+        }
+        if (executor != null) {
+            for (String problem : executors.check(executor, options)) {
+                problems.add(at + problem);
+            }
+        }
+        String key = headerKey;
+        JsonValue k = o.get("idempotencyKey");
+        if (k != null && k.getValueType() != JsonValue.ValueType.NULL) {
+            if (k instanceof JsonString s) {
+                if (headerKey != null && !headerKey.equals(s.getString())) {
+                    problems.add(at + "idempotencyKey differs from the Idempotency-Key header; send one of them");
+                }
+                key = s.getString();
+            } else {
+                problems.add(at + "idempotencyKey must be a string");
+            }
+        }
+        if (key != null && (key.isBlank() || key.length() > SubmissionLimits.MAX_KEY_CHARS)) {
+            problems.add(at + "the idempotency key must have 1 to " + SubmissionLimits.MAX_KEY_CHARS + " characters");
+        }
+        if (problems.size() > before) {
+            return null;
+        }
+        return new NewTask(executor, prompt, priority, maxAttempts, timeout, options.toString(), key);
+    }
+
+    private static int integer(JsonObject o, String field, int fallback, int min, int max, String at, List<String> problems) {
+        JsonValue v = o.get(field);
+        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
+            return fallback;
+        }
+        if (!(v instanceof JsonNumber n) || !n.isIntegral()) {
+            problems.add(at + field + " must be a whole number from " + min + " to " + max);
+            return fallback;
+        }
+        BigInteger value = n.bigIntegerValue();
+        if (value.compareTo(BigInteger.valueOf(min)) < 0 || value.compareTo(BigInteger.valueOf(max)) > 0) {
+            problems.add(at + field + " must be from " + min + " to " + max + ", not " + value);
+            return fallback;
+        }
+        return value.intValue();
+    }
+
+    private static JsonValue read(String body) {
+        if (body == null || body.isBlank()) {
+            throw new InvalidTaskException(List.of("the body is empty: send a JSON task such as {\"prompt\": \"...\"}"));
+        }
+        try (var reader = Json.createReader(new StringReader(body))) {
+            return reader.readValue();
+        } catch (JsonParsingException e) {
+            var loc = e.getLocation();
+            throw new InvalidTaskException(List.of("the body is not valid JSON"
+                    + (loc == null ? "" : " (line " + loc.getLineNumber() + ", column " + loc.getColumnNumber() + ")")
+                    + ": " + e.getMessage()));
+        } catch (JsonException e) {
+            throw new InvalidTaskException(List.of("the body is not valid JSON: " + e.getMessage()));
+        }
+    }
+}

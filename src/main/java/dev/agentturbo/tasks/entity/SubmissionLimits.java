@@ -1,0 +1,16 @@
+package dev.agentturbo.tasks.entity;
+
+/**
+ * What a submission may contain (agentturbo.tasks.* keys), and the defaults for what it leaves out.
+ */
+public record SubmissionLimits(int maxPromptChars, int maxBatchSize, int maxOptionsChars, int defaultMaxAttempts,
+                               int defaultTimeoutSeconds, int maxTimeoutSeconds) {
+
+    /** The most attempts a task may ask for. */
+    public static final int MAX_ATTEMPTS = 20;
+    /** The range of priorities; higher runs first. */
+    public static final int MIN_PRIORITY = -1000;
+    public static final int MAX_PRIORITY = 1000;
+    /** The longest idempotency key. */
+    public static final int MAX_KEY_CHARS = 200;
+}

@@ -1,0 +1,49 @@
+package dev.agentturbo.workers.control;
+
+import jakarta.batch.api.AbstractBatchlet;
+import jakarta.batch.api.BatchProperty;
+import jakarta.batch.runtime.BatchStatus;
+import jakarta.enterprise.context.Dependent;
+import jakarta.inject.Inject;
+import jakarta.inject.Named;
+
+import java.time.Instant;
+
+/**
+ * The body of one partition of the agent-worker job: runs one {@link Slot} until the job is stopped.
+ * {@link #stop()} releases the slot's task at once; the graceful part of a shutdown (letting agents finish)
+ * happens before the job is stopped, see {@link Node}.
+ */
+@Named("slotBatchlet")
+@Dependent
+public class SlotBatchlet extends AbstractBatchlet {
+
+    @Inject
+    @BatchProperty(name = "slot")
+    String slotNumber;
+
+    @Inject
+    SlotBoard board;
+
+    private volatile Slot slot;
+
+    @Override
+    public String process() {
+        Slot running = board.open(Integer.parseInt(slotNumber));
+        slot = running;
+        try {
+            running.run();
+        } finally {
+            board.closed(running);
+        }
+        return BatchStatus.STOPPED.name();
+    }
+
+    @Override
+    public void stop() {
+        Slot running = slot;
+        if (running != null) {
+            running.drain(Instant.now());
+        }
+    }
+}
