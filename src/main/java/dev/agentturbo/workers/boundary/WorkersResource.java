@@ -1,6 +1,7 @@
 package dev.agentturbo.workers.boundary;
 
 import dev.agentturbo.workers.control.WorkerRegistry;
+import dev.agentturbo.workers.entity.Worker;
 import dev.agentturbo.workers.entity.WorkerSettings;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
@@ -11,8 +12,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 
 /** The nodes of the fleet: slots, busy slots, state and the age of their heartbeat. */
 @Path("workers")
@@ -30,29 +29,17 @@ public class WorkersResource {
     public String list() {
         double goneAfter = settings.heartbeat().toSeconds() * (double) WorkerRegistry.GONE_AFTER_HEARTBEATS;
         JsonArrayBuilder nodes = Json.createArrayBuilder();
-        for (Object[] r : registry.list()) {
-            double age = ((Number) r[8]).doubleValue();
-            String state = (String) r[4];
+        for (Worker w : registry.list()) {
             nodes.add(Json.createObjectBuilder()
-                    .add("id", (String) r[0])
-                    .add("host", (String) r[1])
-                    .add("slots", ((Number) r[2]).intValue())
-                    .add("busySlots", ((Number) r[3]).intValue())
-                    .add("state", !"stopped".equals(state) && age > goneAfter ? "gone" : state)
-                    .add("version", (String) r[5])
-                    .add("startedAt", time(r[6]))
-                    .add("heartbeatAgeSeconds", Math.round(age * 10) / 10.0));
+                    .add("id", w.id())
+                    .add("host", w.host())
+                    .add("slots", w.slots())
+                    .add("busySlots", w.busySlots())
+                    .add("state", !"stopped".equals(w.state()) && w.heartbeatAgeSeconds() > goneAfter ? "gone" : w.state())
+                    .add("version", w.version())
+                    .add("startedAt", w.startedAt().toString())
+                    .add("heartbeatAgeSeconds", Math.round(w.heartbeatAgeSeconds() * 10) / 10.0));
         }
         return Json.createObjectBuilder().add("workers", nodes).build().toString();
-    }
-
-    private static String time(Object value) {
-        if (value instanceof OffsetDateTime t) {
-            return t.withOffsetSameInstant(ZoneOffset.UTC).toString();
-        }
-        if (value instanceof java.sql.Timestamp t) {
-            return t.toInstant().toString();
-        }
-        return String.valueOf(value);
     }
 }

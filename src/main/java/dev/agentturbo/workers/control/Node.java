@@ -15,6 +15,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.Startup;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.postgresql.ds.PGSimpleDataSource;
 
 import javax.sql.DataSource;
 import java.io.IOException;
@@ -126,18 +127,24 @@ public class Node {
         }
     }
 
+    /**
+     * Graceful stop. By the time the container calls this, it may already have closed the application's
+     * connection pool, so what is left is recorded over connections of the driver's own.
+     */
     @PreDestroy
     void stop() {
         stopping = true;
         state = "draining";
         LOG.info(() -> "node " + settings.workerId() + " stopping: no new claims; running agents have "
                 + settings.drainGrace().toSeconds() + " s to finish");
+        DataSource direct = directDataSource();
+        WorkerRegistry directRegistry = new WorkerRegistry(direct);
         try {
-            registry.heartbeat(settings.workerId(), board.busy(), state);
+            directRegistry.heartbeat(settings.workerId(), board.busy(), state);
         } catch (RuntimeException e) {
-            LOG.log(Level.FINE, "could not mark the node draining", e);
+            LOG.log(Level.WARNING, "could not mark the node draining", e);
         }
-        board.drainAll(settings.drainGrace());
+        board.drainAll(settings.drainGrace(), new TaskQueue(direct));
         try {
             if (!board.awaitStopped(settings.drainGrace().plusSeconds(10))) {
                 LOG.warning("some slots did not stop in time; their leases will expire");
@@ -153,12 +160,21 @@ public class Node {
                 signals.close();
             }
             try {
-                registry.heartbeat(settings.workerId(), 0, "stopped");
+                directRegistry.heartbeat(settings.workerId(), 0, "stopped");
             } catch (RuntimeException e) {
-                LOG.log(Level.FINE, "could not mark the node stopped", e);
+                LOG.log(Level.WARNING, "could not mark the node stopped", e);
             }
             LOG.info(() -> "node " + settings.workerId() + " stopped");
         }
+    }
+
+    private DataSource directDataSource() {
+        PGSimpleDataSource direct = new PGSimpleDataSource();
+        direct.setUrl(dbUrl);
+        direct.setUser(dbUser);
+        direct.setPassword(dbPassword);
+        direct.setApplicationName("agent-turbo-shutdown");
+        return direct;
     }
 
     private void stopJob() throws InterruptedException {

@@ -38,7 +38,7 @@ public final class Slot {
 
     private final int number;
     private final WorkerSettings settings;
-    private final TaskQueue queue;
+    private volatile TaskQueue queue;
     private final AgentExecutors executors;
     private final ExecutorService agents;
     private final Doorbell doorbell;
@@ -103,6 +103,15 @@ public final class Slot {
      * back to the queue without counting the attempt.
      */
     public void drain(Instant releaseAfter) {
+        drain(releaseAfter, queue);
+    }
+
+    /**
+     * As {@link #drain(Instant)}, recording what is left through {@code via}: at shutdown the container's pool
+     * may be gone before the slots are done.
+     */
+    public void drain(Instant releaseAfter, TaskQueue via) {
+        this.queue = via;
         this.releaseAfter = releaseAfter;
         this.draining = true;
         doorbell.ring();

@@ -72,11 +72,14 @@ public class SlotBoard {
         return draining;
     }
 
-    /** Stops claiming everywhere; running agents get {@code grace} to finish before they are released. */
-    public void drainAll(Duration grace) {
+    /**
+     * Stops claiming everywhere; running agents get {@code grace} to finish before they are released. What is
+     * left is recorded through {@code via}.
+     */
+    public void drainAll(Duration grace, TaskQueue via) {
         draining = true;
         Instant until = Instant.now().plus(grace);
-        slots.values().forEach(s -> s.drain(until));
+        slots.values().forEach(s -> s.drain(until, via));
     }
 
     /** Waits until every slot's loop has returned. */

@@ -1,11 +1,16 @@
 package dev.agentturbo.workers.control;
 
+import dev.agentturbo.tasks.control.QueueException;
 import dev.agentturbo.workers.entity.Worker;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.EntityManager;
-import jakarta.persistence.PersistenceContext;
-import jakarta.transaction.Transactional;
+import jakarta.inject.Inject;
 
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -13,34 +18,82 @@ import java.util.List;
  * end. Times come from the database's clock, so nodes with skewed clocks still agree on heartbeat ages.
  */
 @ApplicationScoped
-@Transactional
 public class WorkerRegistry {
 
     /** A node whose heartbeat is older than this many heartbeat intervals shows as gone. */
     public static final int GONE_AFTER_HEARTBEATS = 3;
 
-    @PersistenceContext(unitName = "agentturbo")
-    EntityManager em;
+    // A node (re)starting under its id starts afresh: active, new start time, nothing busy.
+    private static final String REGISTER = """
+            INSERT INTO agent_workers (id, host, slots, busy_slots, state, version, started_at, heartbeat_at)
+            VALUES (?, ?, ?, 0, 'active', ?, now(), now())
+            ON CONFLICT (id) DO UPDATE
+               SET host = EXCLUDED.host, slots = EXCLUDED.slots, busy_slots = 0, state = 'active',
+                   version = EXCLUDED.version, started_at = now(), heartbeat_at = now()
+            """;
+
+    private static final String HEARTBEAT = """
+            UPDATE agent_workers SET heartbeat_at = now(), busy_slots = ?, state = ? WHERE id = ?
+            """;
+
+    private static final String LIST = """
+            SELECT id, host, slots, busy_slots, state, version, started_at,
+                   EXTRACT(EPOCH FROM now() - heartbeat_at) AS heartbeat_age
+              FROM agent_workers ORDER BY started_at DESC, id
+            """;
+
+    @Inject
+    DataSource dataSource;
+
+    protected WorkerRegistry() {
+    }
+
+    public WorkerRegistry(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
 
     public void register(String id, String host, int slots, String version) {
-        em.merge(new Worker(id, host, slots, "active", version));
-        em.flush();
-        em.createNativeQuery("UPDATE agent_workers SET started_at = now(), heartbeat_at = now(), busy_slots = 0 WHERE id = ?1")
-                .setParameter(1, id).executeUpdate();
+        update(REGISTER, id, ps -> {
+            ps.setString(1, id);
+            ps.setString(2, host);
+            ps.setInt(3, slots);
+            ps.setString(4, version);
+        });
     }
 
     public void heartbeat(String id, int busySlots, String state) {
-        em.createNativeQuery("UPDATE agent_workers SET heartbeat_at = now(), busy_slots = ?1, state = ?2 WHERE id = ?3")
-                .setParameter(1, busySlots).setParameter(2, state).setParameter(3, id).executeUpdate();
+        update(HEARTBEAT, id, ps -> {
+            ps.setInt(1, busySlots);
+            ps.setString(2, state);
+            ps.setString(3, id);
+        });
     }
 
-    /** Every node, newest first, with the age of its heartbeat in seconds (database clock). */
-    @SuppressWarnings("unchecked")
-    public List<Object[]> list() {
-        return em.createNativeQuery("""
-                SELECT id, host, slots, busy_slots, state, version, started_at, heartbeat_at,
-                       EXTRACT(EPOCH FROM now() - heartbeat_at) AS heartbeat_age
-                  FROM agent_workers ORDER BY started_at DESC, id
-                """).getResultList();
+    /** Every node, most recently started first. */
+    public List<Worker> list() {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(LIST);
+             ResultSet rs = ps.executeQuery()) {
+            List<Worker> workers = new ArrayList<>();
+            while (rs.next()) {
+                workers.add(new Worker(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getString(5),
+                        rs.getString(6), rs.getTimestamp(7).toInstant(), rs.getDouble(8)));
+            }
+            return workers;
+        } catch (SQLException e) {
+            throw new QueueException("could not list the workers", e);
+        }
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private void update(String sql, String id, Binder binder) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            binder.bind(ps);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new QueueException("could not update worker " + id, e);
+        }
     }
 }
