@@ -248,6 +248,27 @@ class TaskQueueIT {
     }
 
     @Test
+    void aCancelRequestedWhileRunningHoldsWhenTheAttemptFailsOrIsReleasedFirst() {
+        long failed = submit(task("fails before its slot sees the cancel", 0, 3));
+        ClaimedTask failing = claim("w");
+        long released = submit(task("released before its slot sees the cancel", 0, 3));
+        ClaimedTask releasing = claim("w");
+        assertEquals(Optional.of(TaskStatus.RUNNING), queue.cancel(failed));
+        assertEquals(Optional.of(TaskStatus.RUNNING), queue.cancel(released));
+
+        assertTrue(queue.finish(failing, Outcome.retryable("exit 1", 1), Duration.ZERO));
+        assertTrue(queue.release(releasing, null, "node shutting down"));
+
+        for (long id : List.of(failed, released)) {
+            Map<String, Object> row = rows.row(id);
+            assertEquals("cancelled", row.get("status"), "task " + id);
+            assertEquals(1, row.get("attempt"), "task " + id);
+            assertNotNull(row.get("completed_at"), "task " + id);
+        }
+        assertTrue(queue.claim("w", 1, LEASE).isEmpty(), "a cancelled task does not run again");
+    }
+
+    @Test
     void cancellingAnUnknownTaskFindsNothing() {
         assertEquals(Optional.empty(), queue.cancel(424242));
     }

@@ -32,11 +32,13 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -202,6 +204,22 @@ class AgentWorkerJobIT {
         String error = (String) row.get("error");
         assertTrue(error.contains("timed out after 1 s"), error);
         TaskRows.await(Duration.ofSeconds(5), "agent process killed", () -> !agentProcessAlive("63"));
+    }
+
+    @Test
+    void aStopThatArrivesBeforeThePartitionOpensItsSlotStillEndsThePartition() throws Exception {
+        SlotBatchlet batchlet = new SlotBatchlet();
+        batchlet.board = board;
+        batchlet.slotNumber = "9";
+
+        batchlet.stop(); // the job was stopped while this partition was starting
+        CompletableFuture<String> process = CompletableFuture.supplyAsync(batchlet::process);
+        try {
+            assertEquals(BatchStatus.STOPPED.name(), process.get(10, TimeUnit.SECONDS));
+        } finally {
+            batchlet.stop(); // if it did not stop by itself, its slot is open by now: stop it for the next tests
+        }
+        assertFalse(board.view().stream().anyMatch(e -> e.getKey() == 9), "slot 9 closed");
     }
 
     // --- helpers ------------------------------------------------------------------------------------------------
