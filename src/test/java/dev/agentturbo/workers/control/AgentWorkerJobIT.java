@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -187,7 +188,7 @@ class AgentWorkerJobIT {
 
         System.out.printf("cancel of a running agent: cancelled in the database after %d ms%n", ms);
         assertTrue(ms < 2000, "cancelled after " + ms + " ms");
-        assertTrue(!agentProcessAlive("62"), "the agent's process is gone once the task shows cancelled");
+        assertFalse(agentProcessAlive("62"), "the agent's process is gone once the task shows cancelled");
         Map<String, Object> row = rows.row(id);
         assertEquals(1, row.get("attempt"));
         assertTrue(((String) row.get("error")).contains("cancelled"), (String) row.get("error"));
@@ -225,7 +226,7 @@ class AgentWorkerJobIT {
     // --- helpers ------------------------------------------------------------------------------------------------
 
     private static NewTask command(String prompt, int timeoutSeconds, int maxAttempts, String program, String... args) {
-        String argsJson = java.util.Arrays.stream(args).map(a -> "\"" + a + "\"").collect(Collectors.joining(", "));
+        String argsJson = Arrays.stream(args).map(a -> "\"" + a + "\"").collect(Collectors.joining(", "));
         return new NewTask("command", prompt, 0, maxAttempts, timeoutSeconds,
                 "{\"command\": \"" + program + "\", \"args\": [" + argsJson + "]}", null);
     }
