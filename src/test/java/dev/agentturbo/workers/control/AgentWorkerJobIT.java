@@ -157,8 +157,7 @@ class AgentWorkerJobIT {
     @Test
     void stoppingTheJobReleasesTheRunningTaskWithoutCountingItsAttempt() throws InterruptedException {
         long id = submit(command("", 600, 3, "sleep", "61"));
-        awaitRunningOnASlot(id);
-        assertTrue(agentProcessAlive("61"), "the agent's process runs");
+        awaitAgentRunning(id, "61");
 
         long started = System.nanoTime();
         BatchStatus status = stopAndAwaitEnd();
@@ -178,8 +177,7 @@ class AgentWorkerJobIT {
     @Test
     void cancellingARunningTaskKillsItsAgentWithinTwoSeconds() throws InterruptedException {
         long id = submit(command("", 600, 3, "sleep", "62"));
-        awaitRunningOnASlot(id);
-        assertTrue(agentProcessAlive("62"), "the agent's process runs");
+        awaitAgentRunning(id, "62");
 
         long started = System.nanoTime();
         assertEquals(Optional.of(TaskStatus.RUNNING), queue.cancel(id));
@@ -244,10 +242,11 @@ class AgentWorkerJobIT {
                 () -> status.value().equals(rows.status(id)));
     }
 
-    /** Waits until a slot of this node supervises the task (not only until the row says running). */
-    private static void awaitRunningOnASlot(long id) throws InterruptedException {
+    /** Waits until a slot of this node supervises the task and its agent's process ({@code sleep <arg>}) runs. */
+    private static void awaitAgentRunning(long id, String sleepArg) throws InterruptedException {
         TaskRows.await(WAIT, "task " + id + " running on a slot", () -> board.view().stream()
                 .anyMatch(e -> e.getValue().map(t -> t.id() == id).orElse(false)));
+        TaskRows.await(WAIT, "the agent's process runs", () -> agentProcessAlive(sleepArg));
         assertEquals("running", rows.status(id));
     }
 
