@@ -86,12 +86,15 @@ public class TaskQueue {
             """;
 
     // The attempt failed: pending again after the backoff while attempts remain, else failed; fenced.
-    // A permanent failure passes 0 remaining attempts and fails at once.
+    // A permanent failure passes 0 remaining attempts and fails at once. A user's cancel that came in meanwhile
+    // holds: the task is cancelled, not run again.
     private static final String FAIL = """
             UPDATE agent_tasks
-               SET status = CASE WHEN attempt >= max_attempts OR ? THEN 'failed' ELSE 'pending' END,
-                   completed_at = CASE WHEN attempt >= max_attempts OR ? THEN now() END,
-                   assigned_worker_id = CASE WHEN attempt >= max_attempts OR ? THEN assigned_worker_id END,
+               SET status = CASE WHEN cancel_requested THEN 'cancelled'
+                                 WHEN attempt >= max_attempts OR ? THEN 'failed' ELSE 'pending' END,
+                   completed_at = CASE WHEN cancel_requested OR attempt >= max_attempts OR ? THEN now() END,
+                   assigned_worker_id = CASE WHEN cancel_requested OR attempt >= max_attempts OR ?
+                                             THEN assigned_worker_id END,
                    run_after = now() + make_interval(secs => ?), lease_expires_at = NULL,
                    result = ?, error = ?, exit_code = ?, cost_usd = COALESCE(cost_usd, 0) + COALESCE(?, 0),
                    input_tokens = COALESCE(input_tokens, 0) + COALESCE(?, 0),
@@ -101,11 +104,17 @@ public class TaskQueue {
             """;
 
     // Back to pending without counting the attempt (usage limit reached, or this node is shutting down); fenced.
+    // A task a user asked to cancel meanwhile is cancelled instead.
     private static final String RELEASE = """
             UPDATE agent_tasks
-               SET status = 'pending', attempt = attempt - 1, assigned_worker_id = NULL, slot = NULL,
+               SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
+                   completed_at = CASE WHEN cancel_requested THEN now() END,
+                   attempt = CASE WHEN cancel_requested THEN attempt ELSE attempt - 1 END,
+                   assigned_worker_id = CASE WHEN cancel_requested THEN assigned_worker_id END,
+                   slot = CASE WHEN cancel_requested THEN slot END,
                    lease_expires_at = NULL, run_after = GREATEST(now(), ?), error = ?
              WHERE id = ? AND attempt = ? AND assigned_worker_id = ? AND status = 'running'
+            RETURNING status
             """;
 
     // The slot killed the agent because a user asked to cancel: cancelled, fenced.
@@ -331,13 +340,16 @@ public class TaskQueue {
             ps.setTimestamp(1, notBefore == null ? null : Timestamp.from(notBefore));
             ps.setString(2, reason);
             fence(ps, 3, task);
-            boolean held = ps.executeUpdate() == 1;
-            LOG.info(() -> transition(task, "running", held ? "pending" : "-", held ? "released: " + reason
-                    : "fenced out: lease lost before release"));
-            if (held) {
+            String to;
+            try (ResultSet rs = ps.executeQuery()) {
+                to = rs.next() ? rs.getString(1) : null;
+            }
+            LOG.info(() -> transition(task, "running", to == null ? "-" : to, to == null
+                    ? "fenced out: lease lost before release" : "released: " + reason));
+            if ("pending".equals(to)) {
                 notify(c, READY_CHANNEL, "");
             }
-            return held;
+            return to != null;
         } catch (SQLException e) {
             throw new QueueException("could not release " + task, e);
         }

@@ -49,7 +49,8 @@ public final class Slot {
     private volatile Instant releaseAfter;
     private volatile ClaimedTask current;
     private volatile AgentRun currentRun;
-    private volatile boolean cancelRequested;
+    /** The id of the task a user asked to cancel; an id, not a flag, so that a late cancel cannot hit the next task. */
+    private volatile long cancelRequested = -1;
 
     public Slot(int number, WorkerSettings settings, TaskQueue queue, AgentExecutors executors,
                 ExecutorService agents, Doorbell doorbell) {
@@ -128,7 +129,7 @@ public final class Slot {
         if (task == null || task.id() != taskId) {
             return false;
         }
-        cancelRequested = true;
+        cancelRequested = taskId;
         AgentRun run = currentRun;
         if (run != null && run.task().id() == taskId) {
             run.abort();
@@ -137,7 +138,6 @@ public final class Slot {
     }
 
     private void supervise(ClaimedTask task) throws InterruptedException {
-        cancelRequested = false;
         current = task;
         try {
             Optional<AgentExecutor> executor = executors.find(task.executor());
@@ -187,7 +187,7 @@ public final class Slot {
                 releaseQuietly(task, "node shutting down (slot interrupted)");
                 throw e;
             }
-            if (cancelRequested) {
+            if (cancelRequested == task.id()) {
                 stop(run, agent);
                 queue.markCancelled(task, "cancelled by user while running; the agent's process tree was killed");
                 return;
@@ -224,7 +224,7 @@ public final class Slot {
                     return;
                 }
                 if (lease == LeaseState.CANCEL_REQUESTED) {
-                    cancelRequested = true;
+                    cancelRequested = task.id();
                 }
             }
         }

@@ -26,11 +26,16 @@ public class SlotBatchlet extends AbstractBatchlet {
     SlotBoard board;
 
     private volatile Slot slot;
+    private volatile boolean stopRequested;
 
     @Override
     public String process() {
         Slot running = board.open(Integer.parseInt(slotNumber));
         slot = running;
+        if (stopRequested) {
+            // stop() came before the slot existed: it could not drain it, so drain it now
+            running.drain(Instant.now());
+        }
         try {
             running.run();
         } finally {
@@ -41,6 +46,7 @@ public class SlotBatchlet extends AbstractBatchlet {
 
     @Override
     public void stop() {
+        stopRequested = true;
         Slot running = slot;
         if (running != null) {
             running.drain(Instant.now());
