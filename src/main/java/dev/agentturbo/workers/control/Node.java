@@ -1,5 +1,6 @@
 package dev.agentturbo.workers.control;
 
+import dev.agentturbo.platform.ClassPreloader;
 import dev.agentturbo.platform.Schema;
 import dev.agentturbo.tasks.control.TaskQueue;
 import dev.agentturbo.workers.entity.WorkerSettings;
@@ -79,6 +80,8 @@ public class Node {
     private volatile String state = "active";
 
     void start(@Observes Startup startup) {
+        int preloaded = ClassPreloader.loadAll(Node.class);
+        LOG.info(() -> preloaded + " application classes loaded");
         Schema.migrate(dataSource);
         registry.register(settings.workerId(), host(), settings.slots(), version());
         signals = new TaskSignals(dbUrl, dbUser, dbPassword, doorbell, board::cancel).start();
