@@ -57,7 +57,10 @@ if [[ $(id -u) -eq 0 ]] && id postgres >/dev/null 2>&1; then
     as_postgres "psql -p $port -q -c \"CREATE ROLE \\\"$db_user\\\" LOGIN PASSWORD '$db_password'\""
   fi
   if $for_tests; then
+    # the tests make throw-away databases of their own, and the Arquillian tests use a fresh agentturbo_it
     as_postgres "psql -p $port -q -c 'ALTER ROLE \"$db_user\" CREATEDB'"
+    as_postgres "psql -p $port -q -c 'DROP DATABASE IF EXISTS agentturbo_it WITH (FORCE)'"
+    as_postgres "psql -p $port -q -c 'CREATE DATABASE agentturbo_it OWNER \"$db_user\"'"
   fi
   db_exists=$(as_postgres "psql -p $port -tAc \"SELECT 1 FROM pg_database WHERE datname = '$db_name'\"")
   if [[ "$db_exists" != "1" ]]; then

@@ -1,0 +1,177 @@
+package dev.agentturbo.fleet;
+
+import dev.agentturbo.testing.MicroNode;
+import dev.agentturbo.testing.TestDatabase;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Several Payara Micro nodes on one machine sharing one database, as a fleet runs: the work is shared, every
+ * task runs exactly once, and a node that stops (SIGTERM) or dies (kill -9) loses no task.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TwoNodesIT {
+
+    static TestDatabase db;
+    static MicroNode alpha;
+    static MicroNode beta;
+
+    @BeforeAll
+    static void startFleet() throws Exception {
+        db = TestDatabase.create("fleet");
+        // both nodes boot at once, as hosts of a fleet would
+        CompletableFuture<MicroNode> a = CompletableFuture.supplyAsync(() -> MicroNode.start("node-alpha", env(4)));
+        CompletableFuture<MicroNode> b = CompletableFuture.supplyAsync(() -> MicroNode.start("node-beta", env(4)));
+        alpha = a.join();
+        beta = b.join();
+    }
+
+    @AfterAll
+    static void stopFleet() {
+        for (MicroNode node : new MicroNode[]{alpha, beta}) {
+            if (node != null) {
+                node.close();
+            }
+        }
+        if (db != null) {
+            db.close();
+        }
+    }
+
+    static Map<String, String> env(int slots) {
+        Map<String, String> env = new HashMap<>(MicroNode.databaseEnv(db));
+        env.put("AGENTTURBO_WORKER_SLOTS", Integer.toString(slots));
+        env.put("AGENTTURBO_WORKER_DRAIN_GRACE_SECONDS", "3");
+        return env;
+    }
+
+    @Test
+    @Order(1)
+    void twoHundredTasksCompleteExactlyOnceAndBothNodesWork() throws Exception {
+        String batch = IntStream.range(0, 200)
+                .mapToObj(i -> "{\"prompt\":\"fleet " + i + "\",\"executor\":\"simulated\",\"options\":{\"durationMs\":"
+                        + (20 + i % 7 * 10) + "}}")
+                .collect(Collectors.joining(",", "[", "]"));
+        assertEquals(201, alpha.post("/api/tasks/batch", batch).statusCode());
+
+        awaitTrue(Duration.ofMinutes(3), () -> count("status = 'completed'") == 200);
+
+        assertEquals(200, count("attempt = 1 AND status = 'completed'"), "each task ran exactly once");
+        // the original system's monitoring query, unchanged
+        Map<String, Long> perSystem = query("""
+                SELECT CASE WHEN assigned_worker_id LIKE '%alpha%' THEN 'ALPHA'
+                            WHEN assigned_worker_id LIKE '%beta%' THEN 'BETA' END AS system, COUNT(*) AS tasks
+                  FROM agent_tasks WHERE status IN ('running','completed') GROUP BY 1""");
+        assertTrue(perSystem.getOrDefault("ALPHA", 0L) > 0, "alpha did work: " + perSystem);
+        assertTrue(perSystem.getOrDefault("BETA", 0L) > 0, "beta did work: " + perSystem);
+        assertEquals(200L, perSystem.values().stream().mapToLong(Long::longValue).sum());
+        Map<String, Long> queue = query("""
+                SELECT 'queued', COUNT(*) FILTER (WHERE status='pending') FROM agent_tasks
+                UNION ALL SELECT 'running', COUNT(*) FILTER (WHERE status='running') FROM agent_tasks""");
+        assertEquals(0L, queue.get("queued"));
+        assertEquals(0L, queue.get("running"));
+        String workers = alpha.get("/api/workers").body();
+        assertTrue(workers.contains("\"node-alpha\"") && workers.contains("\"node-beta\""), workers);
+    }
+
+    @Test
+    @Order(2)
+    void aNodeStoppedWithSigtermMidRunLosesNoTask() throws Exception {
+        db.exec("DELETE FROM agent_tasks");
+        String batch = IntStream.range(0, 16)
+                .mapToObj(i -> "{\"prompt\":\"long " + i + "\",\"executor\":\"simulated\",\"options\":{\"durationMs\":2500}}")
+                .collect(Collectors.joining(",", "[", "]"));
+        assertEquals(201, alpha.post("/api/tasks/batch", batch).statusCode());
+        awaitTrue(Duration.ofSeconds(30), () -> count("status = 'running' AND assigned_worker_id = 'node-beta'") > 0);
+
+        beta.stop(Duration.ofSeconds(90));
+
+        awaitTrue(Duration.ofMinutes(2), () -> count("status = 'completed'") == 16);
+        assertEquals(0, count("status <> 'completed'"), "no task lost or failed");
+        assertEquals(0, count("attempt > 1"), "a graceful stop does not count attempts");
+        assertEquals("stopped", single("SELECT state FROM agent_workers WHERE id = 'node-beta'"));
+    }
+
+    @Test
+    @Order(3)
+    void aTaskOfAKilledNodeStartsAgainOnAnotherWithinTwentySeconds() throws Exception {
+        db.exec("DELETE FROM agent_tasks");
+        beta = MicroNode.start("node-beta", env(4));
+        // fill every slot of both nodes, so that beta surely holds some
+        String batch = IntStream.range(0, 8)
+                .mapToObj(i -> "{\"prompt\":\"kill " + i + "\",\"executor\":\"simulated\",\"options\":{\"durationMs\":8000}}")
+                .collect(Collectors.joining(",", "[", "]"));
+        assertEquals(201, alpha.post("/api/tasks/batch", batch).statusCode());
+        awaitTrue(Duration.ofSeconds(30), () -> count("status = 'running' AND assigned_worker_id = 'node-beta'") > 0);
+        String victim = single("SELECT min(id)::text FROM agent_tasks WHERE status = 'running' AND assigned_worker_id = 'node-beta'");
+
+        Instant killed = Instant.now();
+        beta.kill();
+        awaitTrue(Duration.ofSeconds(60), () -> count("id = " + victim + " AND attempt = 2 AND assigned_worker_id = 'node-alpha'") == 1);
+        Duration restartedAfter = Duration.between(killed, Instant.now());
+        System.out.println("task " + victim + " of the killed node started again on node-alpha after " + restartedAfter.toMillis() + " ms");
+        assertTrue(restartedAfter.compareTo(Duration.ofSeconds(20)) < 0, "restarted after " + restartedAfter);
+
+        awaitTrue(Duration.ofMinutes(2), () -> count("status = 'completed'") == 8);
+        String gone = alpha.get("/api/workers").body();
+        assertTrue(gone.contains("\"gone\"") || gone.contains("\"active\""), gone);
+    }
+
+    static void awaitTrue(Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long until = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > until) {
+                throw new AssertionError("not true within " + timeout + "; tasks by status: "
+                        + query("SELECT status, COUNT(*) FROM agent_tasks GROUP BY status"));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    static long count(String where) {
+        return Long.parseLong(single("SELECT COUNT(*)::text FROM agent_tasks WHERE " + where));
+    }
+
+    static String single(String sql) {
+        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql, e);
+        }
+    }
+
+    static Map<String, Long> query(String sql) {
+        DataSource ds = db.dataSource();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            Map<String, Long> rows = new HashMap<>();
+            while (rs.next()) {
+                rows.put(String.valueOf(rs.getString(1)), rs.getLong(2));
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql, e);
+        }
+    }
+}

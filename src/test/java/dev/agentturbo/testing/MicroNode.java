@@ -1,0 +1,179 @@
+package dev.agentturbo.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One Agent Turbo node as an operator starts it: {@code java -jar payara-micro.jar --deploy agent-turbo.war}
+ * on a free loopback port, configured by environment variables. Its output goes to target/nodes/ID.log.
+ */
+public final class MicroNode implements AutoCloseable {
+
+    private static final Duration STARTUP = Duration.ofSeconds(Integer.getInteger("payara.startupTimeoutInSeconds", 300));
+
+    private final String id;
+    private final int port;
+    private final Process process;
+    private final Path log;
+
+    private MicroNode(String id, int port, Process process, Path log) {
+        this.id = id;
+        this.port = port;
+        this.process = process;
+        this.log = log;
+    }
+
+    /**
+     * Starts a node and returns once it answers HTTP.
+     *
+     * @param env environment of the node (DB_URL, AGENTTURBO_WORKER_SLOTS, …), added to this JVM's
+     */
+    public static MicroNode start(String id, Map<String, String> env) {
+        Path build = Path.of(System.getProperty("agentturbo.war", "target/agent-turbo.war")).toAbsolutePath().getParent();
+        Path dir = build.resolve("nodes").resolve(id);
+        try {
+            Files.createDirectories(dir);
+            int port = freePort();
+            Path preboot = dir.resolve("preboot.asadmin");
+            // tests listen on the loopback address only
+            Files.writeString(preboot, "set configs.config.server-config.network-config.network-listeners"
+                    + ".network-listener.http-listener.address=127.0.0.1\n");
+            List<String> command = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx384m", "-Djava.io.tmpdir=" + dir,
+                    "-jar", System.getProperty("payara.microJar", build.resolve("payara-micro.jar").toString()),
+                    "--deploy", build.resolve("agent-turbo.war").toString(),
+                    "--port", Integer.toString(port), "--nocluster",
+                    "--prebootcommandfile", preboot.toString()));
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("node.log").toFile());
+            Map<String, String> environment = new HashMap<>(env);
+            environment.putIfAbsent("AGENTTURBO_WORKER_ID", id);
+            environment.putIfAbsent("AGENTTURBO_WORKER_WORK_DIR", dir.resolve("work").toString());
+            pb.environment().putAll(environment);
+            MicroNode node = new MicroNode(id, port, pb.start(), dir.resolve("node.log"));
+            node.awaitReady();
+            return node;
+        } catch (IOException e) {
+            throw new IllegalStateException("could not start node " + id, e);
+        }
+    }
+
+    /** The environment that points a node at a database. */
+    public static Map<String, String> databaseEnv(TestDatabase db) {
+        return Map.of("DB_URL", db.url(), "DB_USER", TestDatabase.USER, "DB_PASSWORD", TestDatabase.PASSWORD);
+    }
+
+    private void awaitReady() {
+        long until = System.nanoTime() + STARTUP.toNanos();
+        while (System.nanoTime() < until) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("node " + id + " exited with " + process.exitValue() + "; see " + log);
+            }
+            try {
+                if (get("/api/workers").statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            sleep(500);
+        }
+        kill();
+        throw new IllegalStateException("node " + id + " did not answer within " + STARTUP + "; see " + log);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public HttpResponse<String> get(String path) throws IOException {
+        return send(HttpRequest.newBuilder(uri(path)).GET().build());
+    }
+
+    public HttpResponse<String> post(String path, String json) throws IOException {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    private static HttpResponse<String> send(HttpRequest request) throws IOException {
+        try {
+            return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+                    .send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    /** SIGTERM, as an operator or systemd stops a node, and wait for it to exit. */
+    public int stop(Duration timeout) {
+        process.destroy();
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                kill();
+                throw new IllegalStateException("node " + id + " did not stop within " + timeout + "; killed");
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** kill -9: the node dies with no chance to release anything. */
+    public void kill() {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            stop(Duration.ofSeconds(90));
+        }
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
