@@ -104,7 +104,8 @@ public final class ClaudeCli implements AgentExecutor {
             prepareConfigDir(configDir);
             Map<String, String> env = new HashMap<>(environment);
             env.put("CLAUDE_CONFIG_DIR", configDir.toString());
-            process = AgentProcess.start(args, WorkingDirectory.of(run), env, run.task().prompt());
+            // SIGTERM only interrupts the tool the program runs, not the program: see AgentProcess.killAtOnce
+            process = AgentProcess.start(args, WorkingDirectory.of(run), env, run.task().prompt()).killAtOnce();
         } catch (IOException e) {
             return Outcome.permanent("could not start the claude program '" + command.get(0) + "' (set "
                     + "agentturbo.claude.command / AGENTTURBO_CLAUDE_COMMAND): " + e.getMessage());

@@ -174,9 +174,45 @@ class ClaudeCliIT {
 
         assertTrue(took.compareTo(Duration.ofSeconds(3)) < 0, "took " + took);
         assertEquals(Outcome.Kind.RETRYABLE, outcome.kind(), outcome::toString);
-        assertEquals(143, outcome.exitCode(), "SIGTERM");
+        assertEquals(137, outcome.exitCode(), "killed at once (SIGKILL)");
         assertNotNull(outcome.sessionId(), "from the init line");
         assertEquals(List.of(), claudeProcessesLeft(Duration.ZERO));
+    }
+
+    @Test
+    void abortingARunningToolKillsTheToolToo() throws Exception {
+        String marker = "sleep 301";
+        api.useToolThenReply("Bash", "{\"command\":\"" + marker + "\",\"timeout\":600000}", "slept");
+        AgentRun run = run("sleep", "{\"allowedTools\":[\"Bash\"]}");
+        ClaudeCli cli = cli(Auth.API_KEY);
+        CompletableFuture<Outcome> running = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cli.run(run);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (processesWith(marker).isEmpty() && System.nanoTime() < deadline && !running.isDone()) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(1000); // the program is waiting for its tool
+        List<String> tree = ProcessHandle.current().descendants().map(ClaudeCliIT::describe).toList();
+        LOG.info(() -> "process tree while the tool runs: " + tree);
+        assertFalse(processesWith(marker).isEmpty(), "the tool runs: " + tree);
+
+        Instant abort = Instant.now();
+        run.abort();
+        Outcome outcome = running.get(10, TimeUnit.SECONDS);
+        Duration took = Duration.between(abort, Instant.now());
+        LOG.info(() -> "run with a tool returned " + took.toMillis() + " ms after abort(): " + outcome);
+
+        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind(), outcome::toString);
+        assertEquals(137, outcome.exitCode(), "killed at once");
+        assertTrue(took.compareTo(Duration.ofSeconds(3)) < 0, "took " + took);
+        assertEquals(List.of(), processesWith(marker), "the tool's processes are gone");
+        Thread.sleep(500);
+        assertEquals(1, api.requests(), "the agent did not go on with a next turn");
     }
 
     @Test
@@ -247,7 +283,9 @@ class ClaudeCliIT {
     void bypassingPermissionsAsRootIsRefusedForGood() throws Exception {
         assumeTrue(isRoot(), "the program refuses --dangerously-skip-permissions only to root");
 
-        Outcome outcome = cli(Auth.API_KEY).run(run("hello", "{\"permissionMode\":\"bypassPermissions\"}"));
+        // IS_SANDBOX=1 or CLAUDE_CODE_BUBBLEWRAP would let root bypass permissions: not here
+        Outcome outcome = cli(Auth.API_KEY, Map.of("IS_SANDBOX", "", "CLAUDE_CODE_BUBBLEWRAP", ""))
+                .run(run("hello", "{\"permissionMode\":\"bypassPermissions\"}"));
 
         assertEquals(Outcome.Kind.PERMANENT, outcome.kind(), outcome::toString);
         assertTrue(outcome.error().contains("root"), outcome.error());
@@ -313,6 +351,19 @@ class ClaudeCliIT {
             }
             Thread.sleep(100);
         }
+    }
+
+    /** Processes anywhere on this machine whose command line contains {@code text}. */
+    private static List<String> processesWith(String text) {
+        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().commandLine().orElse("").contains(text))
+                .filter(p -> p.pid() != ProcessHandle.current().pid())
+                .map(ClaudeCliIT::describe).toList();
+    }
+
+    private static String describe(ProcessHandle p) {
+        return p.pid() + "<" + p.parent().map(ProcessHandle::pid).orElse(-1L) + " "
+                + p.info().commandLine().or(() -> p.info().command()).orElse("?");
     }
 
     private static boolean isRoot() {
