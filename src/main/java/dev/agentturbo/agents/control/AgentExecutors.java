@@ -19,20 +19,28 @@ public class AgentExecutors {
     @Inject
     ExecutorSettings settings;
 
+    /** Added to the environment of the {@code claude} program; empty in production (it inherits this node's). */
+    private Map<String, String> claudeEnvironment = Map.of();
     private Map<String, AgentExecutor> byName;
 
     protected AgentExecutors() {
     }
 
     public AgentExecutors(ExecutorSettings settings) {
+        this(settings, Map.of());
+    }
+
+    /** @param claudeEnvironment added to the environment the {@code claude} program inherits, e.g. ANTHROPIC_BASE_URL */
+    public AgentExecutors(ExecutorSettings settings, Map<String, String> claudeEnvironment) {
         this.settings = settings;
+        this.claudeEnvironment = Map.copyOf(claudeEnvironment);
         init();
     }
 
     @PostConstruct
     void init() {
         Map<String, AgentExecutor> all = new LinkedHashMap<>();
-        for (AgentExecutor e : List.of(new ClaudeCli(settings.claudeCommand(), Clock.systemUTC()),
+        for (AgentExecutor e : List.of(new ClaudeCli(settings.claudeCommand(), claudeEnvironment, Clock.systemUTC()),
                 new AllowedCommand(settings.allowedCommands()), new Simulated())) {
             all.put(e.name(), e);
         }

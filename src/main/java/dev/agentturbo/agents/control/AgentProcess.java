@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,7 @@ public final class AgentProcess {
     private final Process process;
     private final Deque<String> stderrTail = new ArrayDeque<>();
     private final Thread stderrReader;
+    private volatile boolean killAtOnce;
 
     private AgentProcess(Process process) {
         this.process = process;
@@ -75,11 +77,29 @@ public final class AgentProcess {
         return process.pid();
     }
 
-    /** SIGTERM to the process and all its descendants, then SIGKILL to whatever is left after a short grace. */
+    /**
+     * Makes {@link #killTree()} SIGKILL this process itself at once rather than SIGTERM it first, for a program
+     * that takes SIGTERM as "interrupt the current step" instead of "stop": {@code claude}, sent SIGTERM while a
+     * tool runs, kills the tool and goes on with its next turn (seen with 2.1.197: it sent the tool's failure to
+     * the API and finished with a success, exit code 0). Its descendants still get SIGTERM and the grace.
+     */
+    public AgentProcess killAtOnce() {
+        killAtOnce = true;
+        return this;
+    }
+
+    /**
+     * SIGTERM to the process and all its descendants, then SIGKILL to whatever is left after a short grace (the
+     * process itself at once if {@link #killAtOnce()}).
+     */
     public void killTree() {
-        List<ProcessHandle> tree = new java.util.ArrayList<>();
-        tree.add(process.toHandle());
-        process.descendants().forEach(tree::add);
+        ProcessHandle root = process.toHandle();
+        List<ProcessHandle> tree = new ArrayList<>();
+        tree.add(root);
+        root.descendants().forEach(tree::add);
+        if (killAtOnce) {
+            root.destroyForcibly(); // first, so that it starts nothing more
+        }
         tree.forEach(ProcessHandle::destroy);
         long deadline = System.currentTimeMillis() + TERM_GRACE_MS;
         for (ProcessHandle p : tree) {
@@ -90,9 +110,16 @@ public final class AgentProcess {
                 // still alive after the grace: forced below
             }
         }
-        // children started in the meantime are killed too
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+        // whatever is left, and what was started meanwhile, also below processes whose parent is gone
+        List<ProcessHandle> left = new ArrayList<>();
+        root.descendants().forEach(left::add);
+        for (ProcessHandle p : tree) {
+            if (p.isAlive()) {
+                p.descendants().forEach(left::add);
+                left.add(p);
+            }
+        }
+        left.forEach(ProcessHandle::destroyForcibly);
     }
 
     private static Thread daemon(String name, Runnable body) {

@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,11 +30,23 @@ public final class ClaudeCli implements AgentExecutor {
     private static final Logger LOG = Logger.getLogger(ClaudeCli.class.getName());
 
     private final List<String> command;
+    private final Map<String, String> environment;
     private final Clock clock;
 
     /** @param command the program and any fixed leading arguments, e.g. {@code claude} or {@code /opt/bin/claude} */
     public ClaudeCli(String command, Clock clock) {
+        this(command, Map.of(), clock);
+    }
+
+    /**
+     * @param command     the program and any fixed leading arguments, e.g. {@code claude} or {@code /opt/bin/claude}
+     * @param environment variables added to (and overriding) the environment the program inherits from this node,
+     *                    e.g. {@code ANTHROPIC_BASE_URL}; the slot's {@code CLAUDE_CONFIG_DIR} always wins. The
+     *                    program treats a variable set to the empty string as not set.
+     */
+    public ClaudeCli(String command, Map<String, String> environment, Clock clock) {
         this.command = Arrays.stream(command.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+        this.environment = Map.copyOf(environment);
         this.clock = clock;
     }
 
@@ -89,8 +102,10 @@ public final class ClaudeCli implements AgentExecutor {
         AgentProcess process;
         try {
             prepareConfigDir(configDir);
-            process = AgentProcess.start(args, WorkingDirectory.of(run),
-                    Map.of("CLAUDE_CONFIG_DIR", configDir.toString()), run.task().prompt());
+            Map<String, String> env = new HashMap<>(environment);
+            env.put("CLAUDE_CONFIG_DIR", configDir.toString());
+            // SIGTERM only interrupts the tool the program runs, not the program: see AgentProcess.killAtOnce
+            process = AgentProcess.start(args, WorkingDirectory.of(run), env, run.task().prompt()).killAtOnce();
         } catch (IOException e) {
             return Outcome.permanent("could not start the claude program '" + command.get(0) + "' (set "
                     + "agentturbo.claude.command / AGENTTURBO_CLAUDE_COMMAND): " + e.getMessage());
@@ -102,11 +117,26 @@ public final class ClaudeCli implements AgentExecutor {
         Outcome outcome = stream.outcome(exit);
         if (outcome.kind() == Outcome.Kind.RETRYABLE && outcome.error() != null && outcome.error().contains("without a result")) {
             String stderr = process.stderrTail();
+            if (refusedToStart(exit, stream, stderr) && !run.isAborted()) {
+                return new Outcome(Outcome.Kind.PERMANENT, null, "claude refused to run with these options: "
+                        + stderr, exit, null, null, null, null, null, null);
+            }
             if (!stderr.isBlank()) {
-                return Outcome.retryable(outcome.error() + ": " + stderr, exit);
+                return new Outcome(Outcome.Kind.RETRYABLE, null, outcome.error() + ": " + stderr, exit, null, null,
+                        null, null, outcome.sessionId(), null);
             }
         }
         return outcome;
+    }
+
+    /**
+     * The program turns down its command line before it runs anything: exit code 1, not one line on stdout, the
+     * reason on stderr. Seen with 2.1.197 for {@code --permission-mode=bypassPermissions} under root
+     * ("--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons"), an
+     * invalid option value and an empty prompt. The same task on the same node fails the same way every time.
+     */
+    static boolean refusedToStart(int exit, ClaudeStream stream, String stderr) {
+        return exit == 1 && stream.events() == 0 && !stderr.isBlank();
     }
 
     /**

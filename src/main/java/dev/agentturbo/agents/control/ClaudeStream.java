@@ -10,10 +10,12 @@ import jakarta.json.JsonValue;
 import java.io.StringReader;
 import java.math.BigDecimal;
 import java.time.Clock;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,14 +28,22 @@ import java.util.regex.Pattern;
 public final class ClaudeStream {
 
     private static final Pattern EPOCH_LIMIT = Pattern.compile("usage limit reached\\|(\\d{9,11})", Pattern.CASE_INSENSITIVE);
-    private static final Pattern RESETS_AT = Pattern.compile(
-            "limit.*?resets\\s+(\\d{1,2})(?::(\\d{2}))?\\s*(am|pm)(?:\\s*\\(([^)]+)\\))?", Pattern.CASE_INSENSITIVE);
+    /**
+     * "resets 2am", "resets 5:10pm (Europe/Paris)", and when the reset is more than a day away (weekly limits)
+     * "resets Dec 2, 4:50pm (UTC)", with the year when it is not this year's: "resets Jan 3, 2027, 5pm (UTC)".
+     */
+    private static final Pattern RESETS_AT = Pattern.compile("limit.*?resets\\s+"
+            + "(?:([a-z]{3})[a-z]*\\.?\\s+(\\d{1,2}),?\\s+(?:(\\d{4}),?\\s+)?(?:at\\s+)?)?"
+            + "(\\d{1,2})(?::(\\d{2}))?\\s*(am|pm)(?:\\s*\\(([^)]+)\\))?", Pattern.CASE_INSENSITIVE);
+    private static final List<String> MONTHS = List.of("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
+            "oct", "nov", "dec");
 
     private final Clock clock;
     private String sessionId;
     private JsonObject result;
     private Instant rejectedUntil;
     private int lines;
+    private int events;
     private int apiRetries;
 
     public ClaudeStream(Clock clock) {
@@ -53,6 +63,7 @@ public final class ClaudeStream {
         } catch (JsonException | IllegalStateException e) {
             return;
         }
+        events++;
         String type = event.getString("type", "");
         if (event.containsKey("session_id") && event.get("session_id") instanceof jakarta.json.JsonString s) {
             sessionId = s.getString();
@@ -79,11 +90,19 @@ public final class ClaudeStream {
         return sessionId;
     }
 
+    /** How many JSON objects were read; the program prints its first one (system init) as soon as it runs. */
+    int events() {
+        return events;
+    }
+
     /** Decides the attempt from what was read and the program's exit code. */
     public Outcome outcome(int exitCode) {
         if (result == null) {
-            return Outcome.retryable("claude exited with " + exitCode + " without a result line (" + lines
-                    + " lines read" + (apiRetries > 0 ? ", " + apiRetries + " API retries" : "") + ")", exitCode);
+            // the session id of the init line still names the transcript the program kept
+            return new Outcome(Outcome.Kind.RETRYABLE, null, "claude exited with " + exitCode
+                    + " without a result line (" + lines + " lines read"
+                    + (apiRetries > 0 ? ", " + apiRetries + " API retries" : "") + ")", exitCode, null, null, null,
+                    null, sessionId, null);
         }
         String text = result.get("result") instanceof jakarta.json.JsonString s ? s.getString() : null;
         BigDecimal cost = result.get("total_cost_usd") instanceof JsonNumber n ? n.bigDecimalValue() : null;
@@ -126,17 +145,34 @@ public final class ClaudeStream {
         }
         Matcher at = RESETS_AT.matcher(text);
         if (at.find()) {
-            int hour = Integer.parseInt(at.group(1)) % 12 + ("pm".equals(at.group(3).toLowerCase(Locale.ROOT)) ? 12 : 0);
-            int minute = at.group(2) == null ? 0 : Integer.parseInt(at.group(2));
+            int hour = Integer.parseInt(at.group(4)) % 12 + ("pm".equals(at.group(6).toLowerCase(Locale.ROOT)) ? 12 : 0);
+            int minute = at.group(5) == null ? 0 : Integer.parseInt(at.group(5));
+            if (minute > 59) {
+                return null;
+            }
             ZoneId zone;
             try {
-                zone = at.group(4) == null ? ZoneId.systemDefault() : ZoneId.of(at.group(4).trim());
+                zone = at.group(7) == null ? ZoneId.systemDefault() : ZoneId.of(at.group(7).trim());
             } catch (RuntimeException e) {
                 zone = ZoneId.systemDefault();
             }
             ZonedDateTime now = ZonedDateTime.now(clock.withZone(zone));
-            ZonedDateTime reset = now.with(LocalTime.of(hour, minute));
-            return (reset.isAfter(now) ? reset : reset.plusDays(1)).toInstant();
+            if (at.group(1) == null) {
+                ZonedDateTime reset = now.with(LocalTime.of(hour, minute));
+                return (reset.isAfter(now) ? reset : reset.plusDays(1)).toInstant();
+            }
+            int month = MONTHS.indexOf(at.group(1).toLowerCase(Locale.ROOT)) + 1;
+            if (month == 0) {
+                return null;
+            }
+            try {
+                int year = at.group(3) == null ? now.getYear() : Integer.parseInt(at.group(3));
+                ZonedDateTime reset = ZonedDateTime.of(year, month, Integer.parseInt(at.group(2)), hour, minute, 0, 0, zone);
+                // the program leaves out the year when it is this one: a reset "Jan 2" seen on Dec 31 is next year's
+                return (at.group(3) == null && reset.isBefore(now.minusDays(1)) ? reset.plusYears(1) : reset).toInstant();
+            } catch (DateTimeException e) {
+                return null;
+            }
         }
         return null;
     }

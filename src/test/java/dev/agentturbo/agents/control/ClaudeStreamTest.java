@@ -1,0 +1,240 @@
+package dev.agentturbo.agents.control;
+
+import dev.agentturbo.tasks.entity.Outcome;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringReader;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The stream-json parser on what the real program printed. The files under {@code claude-stream/} are the stdout
+ * of {@code claude} 2.1.197 ({@code -p --output-format stream-json --verbose}) run against a local fake of the
+ * Messages API, unedited. The older usage-limit texts no longer come from 2.1.197; they are put into its real
+ * result line in place of the current text.
+ */
+class ClaudeStreamTest {
+
+    /** 2026-11-29T11:00:00Z, the morning the files were captured. */
+    private static final Clock CAPTURE_MORNING = Clock.fixed(Instant.parse("2026-11-29T11:00:00Z"), ZoneOffset.UTC);
+
+    @Test
+    void aSuccess() {
+        ClaudeStream stream = read("success.jsonl");
+        Outcome outcome = stream.outcome(0);
+
+        assertEquals(Outcome.Kind.SUCCEEDED, outcome.kind());
+        assertEquals("Hello from fake", outcome.result());
+        assertNull(outcome.error());
+        assertEquals(0, new BigDecimal("0.000175").compareTo(outcome.costUsd()));
+        assertEquals(10L, outcome.inputTokens());
+        assertEquals(5L, outcome.outputTokens());
+        assertEquals(1, outcome.numTurns());
+        assertEquals("3e4b3942-08ac-4396-a5eb-63d355154df2", outcome.sessionId());
+        assertEquals(0, outcome.exitCode());
+        assertNull(outcome.resumeAt());
+    }
+
+    @Test
+    void aSuccessThatRanATool() {
+        Outcome outcome = read("success-with-tool.jsonl").outcome(0);
+
+        assertEquals(Outcome.Kind.SUCCEEDED, outcome.kind());
+        assertEquals(2, outcome.numTurns());
+        assertTrue(outcome.result().startsWith("done: "), outcome.result());
+    }
+
+    @Test
+    void aRateLimitWithAnApiKeyIsRetryableAfterTheProgramsOwnRetries() {
+        // one api_retry line, then is_error true with subtype success and api_error_status 429; exit code 1
+        ClaudeStream stream = read("api-key-429.jsonl");
+        Outcome outcome = stream.outcome(1);
+
+        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind());
+        assertEquals("claude reported an error (API status 429): API Error: Request rejected (429) · slow down",
+                outcome.error());
+        assertNull(outcome.resumeAt());
+        assertEquals(1, outcome.exitCode());
+        assertEquals(0, BigDecimal.ZERO.compareTo(outcome.costUsd()));
+        assertNotNull(outcome.sessionId());
+    }
+
+    @Test
+    void theSubscriptionsPlainRateLimitIsNoUsageLimit() {
+        // rate_limit_event "rejected" without resetsAt, text "(not your usage limit)"
+        Outcome outcome = read("subscription-429.jsonl").outcome(1);
+
+        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind());
+        assertNull(outcome.resumeAt());
+        assertTrue(outcome.error().contains("API status 429"), outcome.error());
+    }
+
+    @Test
+    void theSessionLimitResumesAtTheResetOfItsRateLimitEvent() {
+        Outcome outcome = read("usage-limit-session.jsonl").outcome(1);
+
+        assertEquals(Outcome.Kind.USAGE_LIMITED, outcome.kind());
+        assertEquals(Instant.ofEpochSecond(1795953363), outcome.resumeAt());
+        assertEquals("You've hit your session limit · resets 11:56am (UTC)", outcome.result());
+        assertEquals("usage limit reached: You've hit your session limit · resets 11:56am (UTC)", outcome.error());
+    }
+
+    @Test
+    void theWeeklyLimitResumesAtTheResetOfItsRateLimitEvent() {
+        Outcome outcome = read("usage-limit-weekly.jsonl").outcome(1);
+
+        assertEquals(Outcome.Kind.USAGE_LIMITED, outcome.kind());
+        assertEquals(Instant.ofEpochSecond(1796230216), outcome.resumeAt());
+    }
+
+    @Test
+    void withoutTheRateLimitEventTheTextNamesTheReset() {
+        assertEquals(Instant.parse("2026-11-29T11:56:00Z"),
+                resumeWithoutEvent("usage-limit-session.jsonl", CAPTURE_MORNING));
+        assertEquals(Instant.parse("2026-11-30T11:56:00Z"), resumeWithoutEvent("usage-limit-session.jsonl",
+                Clock.fixed(Instant.parse("2026-11-29T12:00:00Z"), ZoneOffset.UTC)), "past: tomorrow's");
+        // more than a day away, the program names the date: "resets Dec 2, 4:50pm (UTC)"
+        assertEquals(Instant.parse("2026-12-02T16:50:00Z"),
+                resumeWithoutEvent("usage-limit-weekly.jsonl", CAPTURE_MORNING));
+    }
+
+    @Test
+    void theUsageLimitTextsOfEarlierVersions() {
+        assertEquals(Instant.ofEpochSecond(1749924000),
+                resumeOfResultText("Claude AI usage limit reached|1749924000", CAPTURE_MORNING));
+
+        ZonedDateTime now = ZonedDateTime.now(CAPTURE_MORNING.withZone(ZoneId.systemDefault()));
+        ZonedDateTime twoAm = now.with(LocalTime.of(2, 0));
+        assertEquals((twoAm.isAfter(now) ? twoAm : twoAm.plusDays(1)).toInstant(),
+                resumeOfResultText("5-hour limit reached ∙ resets 2am", CAPTURE_MORNING), "the node's time zone");
+
+        assertEquals(ZonedDateTime.of(LocalDate.of(2026, 11, 29), LocalTime.of(17, 10), ZoneId.of("Europe/Paris"))
+                        .toInstant(),
+                resumeOfResultText("You've hit your session limit · resets 5:10pm (Europe/Paris)", CAPTURE_MORNING));
+        assertEquals(Instant.parse("2027-01-03T17:00:00Z"),
+                resumeOfResultText("You've hit your weekly limit · resets Jan 3, 2027, 5pm (UTC)", CAPTURE_MORNING));
+        assertEquals(Instant.parse("2027-01-02T09:30:00Z"),
+                resumeOfResultText("You've hit your weekly limit · resets Jan 2, 9:30am (UTC)",
+                        Clock.fixed(Instant.parse("2026-12-31T20:00:00Z"), ZoneOffset.UTC)), "turn of the year");
+    }
+
+    @Test
+    void otherErrorsWithoutAResetAreNoUsageLimit() {
+        assertNull(resumeOfResultText("API Error: Request rejected (429) · slow down", CAPTURE_MORNING));
+        assertNull(resumeOfResultText("API Error: Server is temporarily limiting requests (not your usage limit)"
+                + " · slow down", CAPTURE_MORNING));
+        assertNull(resumeOfResultText("Not logged in · Please run /login", CAPTURE_MORNING));
+    }
+
+    @Test
+    void theMaxTurnsErrorIsARetryableFailure() {
+        // subtype error_max_turns, is_error true, no "result" field at all; exit code 1
+        Outcome outcome = read("max-turns.jsonl").outcome(1);
+
+        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind());
+        assertEquals("claude reported an error (error_max_turns)", outcome.error());
+        assertNull(outcome.result());
+        assertEquals(2, outcome.numTurns());
+    }
+
+    @Test
+    void aRunKilledBeforeItsResultLineFailsAndKeepsItsSession() {
+        // SIGTERM while waiting for the API: only the init line, exit code 143
+        ClaudeStream stream = read("killed.jsonl");
+        Outcome outcome = stream.outcome(143);
+
+        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind());
+        assertEquals("claude exited with 143 without a result line (1 lines read)", outcome.error());
+        assertEquals(143, outcome.exitCode());
+        assertEquals(stream.sessionId(), outcome.sessionId());
+        assertNotNull(outcome.sessionId());
+        assertEquals(1, stream.events());
+    }
+
+    @Test
+    void noOutputAtAll() {
+        ClaudeStream stream = new ClaudeStream(CAPTURE_MORNING);
+        Outcome outcome = stream.outcome(1);
+
+        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind());
+        assertEquals("claude exited with 1 without a result line (0 lines read)", outcome.error());
+        assertEquals(0, stream.events());
+        assertTrue(ClaudeCli.refusedToStart(1, stream, "--dangerously-skip-permissions cannot be used with "
+                + "root/sudo privileges for security reasons"));
+        assertTrue(!ClaudeCli.refusedToStart(143, stream, "terminated"), "killed is not refused");
+        assertTrue(!ClaudeCli.refusedToStart(1, read("killed.jsonl"), "some error"), "it had started");
+    }
+
+    @Test
+    void linesThatAreNotJsonObjectsAreIgnored() {
+        List<String> real = lines("success.jsonl");
+        ClaudeStream stream = new ClaudeStream(CAPTURE_MORNING);
+        for (String noise : List.of("", "   ", "Warning: no stdin data received in 3s, proceeding without it",
+                "[1,2,3]", "\"a string\"", "42", "null", "{\"type\":\"result\"", "{not json}")) {
+            stream.accept(noise);
+        }
+        real.forEach(stream::accept);
+        stream.accept("npm notice: a newer version is available");
+
+        Outcome outcome = stream.outcome(0);
+        assertEquals(Outcome.Kind.SUCCEEDED, outcome.kind());
+        assertEquals("Hello from fake", outcome.result());
+        assertEquals(3, stream.events());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** The file's lines without its rate_limit_event, as a program that prints none would give them. */
+    private static Instant resumeWithoutEvent(String file, Clock clock) {
+        ClaudeStream stream = new ClaudeStream(clock);
+        lines(file).stream().filter(l -> !l.contains("\"type\":\"rate_limit_event\"")).forEach(stream::accept);
+        Outcome outcome = stream.outcome(1);
+        return outcome.kind() == Outcome.Kind.USAGE_LIMITED ? outcome.resumeAt() : null;
+    }
+
+    /** The real usage-limit result line with another text in it, and no rate_limit_event. */
+    private static Instant resumeOfResultText(String text, Clock clock) {
+        String resultLine = lines("usage-limit-session.jsonl").stream()
+                .filter(l -> l.contains("\"type\":\"result\"")).findFirst().orElseThrow();
+        JsonObject result;
+        try (var reader = Json.createReader(new StringReader(resultLine))) {
+            result = Json.createObjectBuilder(reader.readObject()).add("result", text).build();
+        }
+        ClaudeStream stream = new ClaudeStream(clock);
+        stream.accept(result.toString());
+        Outcome outcome = stream.outcome(1);
+        return outcome.kind() == Outcome.Kind.USAGE_LIMITED ? outcome.resumeAt() : null;
+    }
+
+    private static ClaudeStream read(String file) {
+        ClaudeStream stream = new ClaudeStream(CAPTURE_MORNING);
+        lines(file).forEach(stream::accept);
+        return stream;
+    }
+
+    private static List<String> lines(String file) {
+        try (InputStream in = ClaudeStreamTest.class.getResourceAsStream("/claude-stream/" + file)) {
+            assertNotNull(in, file);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
