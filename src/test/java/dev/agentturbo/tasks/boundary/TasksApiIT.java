@@ -55,7 +55,8 @@ class TasksApiIT {
                 {"prompt": "simulate me", "executor": "simulated", "options": {"durationMs": 100}}""", null);
         assertEquals(201, created.statusCode(), created.body());
         JsonObject task = json(created.body());
-        assertEquals("pending", task.getString("status"));
+        // an idle slot may have claimed it before the answer was written
+        assertTrue(task.getString("status").matches("pending|running|completed"), task.toString());
         String location = created.headers().firstValue("Location").orElseThrow();
         assertTrue(location.endsWith("/api/tasks/" + task.getJsonNumber("id").longValue()), location);
 
@@ -66,6 +67,7 @@ class TasksApiIT {
         assertEquals("arquillian", done.getString("workerId"));
         assertNotNull(done.getString("startedAt"));
         assertNotNull(done.getString("completedAt"));
+        assertProblem(post("api/tasks/" + done.getJsonNumber("id") + "/cancel", "", null), 409, "is completed");
     }
 
     @Test
@@ -102,7 +104,9 @@ class TasksApiIT {
         assertEquals(202, cancel.statusCode(), cancel.body());
         JsonObject done = awaitFinal(id);
         assertEquals("cancelled", done.getString("status"));
-        assertEquals(409, post("api/tasks/" + id + "/cancel", "", null).statusCode(), "a finished task stays finished");
+        HttpResponse<String> again = post("api/tasks/" + id + "/cancel", "", null);
+        assertEquals(200, again.statusCode(), "cancelling twice is harmless");
+        assertEquals("cancelled", json(again.body()).getString("status"));
     }
 
     @Test
