@@ -127,9 +127,13 @@ public final class ClaudeStream {
                 + (subtype.isEmpty() || "success".equals(subtype) ? "" : " (" + subtype + ")")
                 + (status == null ? "" : " (API status " + status + ")")
                 + (text == null || text.isBlank() ? "" : ": " + text);
-        return new Outcome(Outcome.Kind.RETRYABLE, text, error, exitCode, cost, inputTokens, outputTokens, turns,
-                session, null);
+        // a limit the task itself set (turns, budget) would only be hit again, at the same price: fail now
+        Outcome.Kind kind = LIMITS_THE_TASK_SET.contains(subtype) ? Outcome.Kind.PERMANENT : Outcome.Kind.RETRYABLE;
+        return new Outcome(kind, text, error, exitCode, cost, inputTokens, outputTokens, turns, session, null);
     }
+
+    private static final java.util.Set<String> LIMITS_THE_TASK_SET = java.util.Set.of("error_max_turns",
+            "error_max_budget_usd");
 
     /** When the subscription's usage window resets, if this error is that limit; else null. */
     Instant usageLimitReset(String text) {

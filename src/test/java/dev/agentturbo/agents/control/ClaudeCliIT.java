@@ -273,7 +273,7 @@ class ClaudeCliIT {
 
         Outcome outcome = cli(Auth.API_KEY).run(run("loop", "{\"maxTurns\":1,\"allowedTools\":\"Bash\"}"));
 
-        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind(), outcome::toString);
+        assertEquals(Outcome.Kind.PERMANENT, outcome.kind(), outcome::toString);
         assertTrue(outcome.error().contains("error_max_turns"), outcome.error());
         assertEquals(1, outcome.exitCode());
         assertEquals(1, api.requests(), "no second turn");

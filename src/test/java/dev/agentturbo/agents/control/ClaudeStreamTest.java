@@ -144,11 +144,12 @@ class ClaudeStreamTest {
     }
 
     @Test
-    void theMaxTurnsErrorIsARetryableFailure() {
-        // subtype error_max_turns, is_error true, no "result" field at all; exit code 1
+    void theMaxTurnsErrorFailsTheTaskForGood() {
+        // subtype error_max_turns, is_error true, no "result" field at all; exit code 1: a retry would hit the
+        // limit the task set again, and pay for it
         Outcome outcome = read("max-turns.jsonl").outcome(1);
 
-        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind());
+        assertEquals(Outcome.Kind.PERMANENT, outcome.kind());
         assertEquals("claude reported an error (error_max_turns)", outcome.error());
         assertNull(outcome.result());
         assertEquals(2, outcome.numTurns());
