@@ -57,7 +57,7 @@ public final class ProblemMappers {
             int status = r.getStatus();
             String title = r.getStatusInfo().getReasonPhrase();
             String detail = switch (status) {
-                case 404 -> "no such resource; the API's paths are under /api (see /openapi)";
+                case 404 -> "no such resource; the API's paths are /api/tasks, /api/workers and /api/stats";
                 case 405 -> "this method is not allowed on this path";
                 case 406 -> "this resource answers application/json";
                 case 415 -> "send the body as application/json";

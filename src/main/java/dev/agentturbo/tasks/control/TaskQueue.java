@@ -95,6 +95,7 @@ public class TaskQueue {
                    completed_at = CASE WHEN cancel_requested OR attempt >= max_attempts OR ? THEN now() END,
                    assigned_worker_id = CASE WHEN cancel_requested OR attempt >= max_attempts OR ?
                                              THEN assigned_worker_id END,
+                   slot = CASE WHEN cancel_requested OR attempt >= max_attempts OR ? THEN slot END,
                    run_after = now() + make_interval(secs => ?), lease_expires_at = NULL,
                    result = ?, error = ?, exit_code = ?, cost_usd = COALESCE(cost_usd, 0) + COALESCE(?, 0),
                    input_tokens = COALESCE(input_tokens, 0) + COALESCE(?, 0),
@@ -303,16 +304,17 @@ public class TaskQueue {
             ps.setBoolean(1, permanent);
             ps.setBoolean(2, permanent);
             ps.setBoolean(3, permanent);
-            ps.setDouble(4, retryDelay.toMillis() / 1000.0);
-            ps.setString(5, o.result());
-            ps.setString(6, o.error());
-            setInt(ps, 7, o.exitCode());
-            ps.setBigDecimal(8, o.costUsd());
-            setLong(ps, 9, o.inputTokens());
-            setLong(ps, 10, o.outputTokens());
-            setInt(ps, 11, o.numTurns());
-            ps.setString(12, o.sessionId());
-            fence(ps, 13, task);
+            ps.setBoolean(4, permanent);
+            ps.setDouble(5, retryDelay.toMillis() / 1000.0);
+            ps.setString(6, o.result());
+            ps.setString(7, o.error());
+            setInt(ps, 8, o.exitCode());
+            ps.setBigDecimal(9, o.costUsd());
+            setLong(ps, 10, o.inputTokens());
+            setLong(ps, 11, o.outputTokens());
+            setInt(ps, 12, o.numTurns());
+            ps.setString(13, o.sessionId());
+            fence(ps, 14, task);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     LOG.info(() -> transition(task, "running", "-", "fenced out: lease lost, failure discarded"));
@@ -346,8 +348,8 @@ public class TaskQueue {
             }
             LOG.info(() -> transition(task, "running", to == null ? "-" : to, to == null
                     ? "fenced out: lease lost before release" : "released: " + reason));
-            if ("pending".equals(to)) {
-                notify(c, READY_CHANNEL, "");
+            if ("pending".equals(to) && (notBefore == null || !notBefore.isAfter(Instant.now()))) {
+                notify(c, READY_CHANNEL, ""); // ready now: wake the idle slots (not for a task that waits for a reset)
             }
             return to != null;
         } catch (SQLException e) {

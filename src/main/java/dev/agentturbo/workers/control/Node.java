@@ -138,8 +138,8 @@ public class Node {
     void stop() {
         stopping = true;
         state = "draining";
-        LOG.info(() -> "node " + settings.workerId() + " stopping: no new claims; running agents have "
-                + settings.drainGrace().toSeconds() + " s to finish");
+        shutdownLine("node " + settings.workerId() + " stopping: no new claims; " + board.busy()
+                + " running agents have " + settings.drainGrace().toSeconds() + " s to finish");
         DataSource direct = directDataSource();
         WorkerRegistry directRegistry = new WorkerRegistry(direct);
         try {
@@ -167,8 +167,14 @@ public class Node {
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "could not mark the node stopped", e);
             }
-            LOG.info(() -> "node " + settings.workerId() + " stopped");
+            shutdownLine("node " + settings.workerId() + " stopped");
         }
+    }
+
+    /** The container closes its log handler early in a shutdown: say it on standard error too. */
+    private static void shutdownLine(String line) {
+        LOG.info(line);
+        System.err.println("[agent-turbo] " + java.time.Instant.now() + " " + line);
     }
 
     private DataSource directDataSource() {

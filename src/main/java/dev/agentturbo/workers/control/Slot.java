@@ -48,7 +48,6 @@ public final class Slot {
     private volatile boolean draining;
     private volatile Instant releaseAfter;
     private volatile ClaimedTask current;
-    private volatile AgentRun currentRun;
     /** The id of the task a user asked to cancel; an id, not a flag, so that a late cancel cannot hit the next task. */
     private volatile long cancelRequested = -1;
 
@@ -123,17 +122,15 @@ public final class Slot {
         return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** A user asked to cancel this task: if this slot runs it, its agent is killed now. */
+    /** A user asked to cancel this task: if this slot runs it, its agent is killed within one watch step. */
     public boolean cancel(long taskId) {
         ClaimedTask task = current;
         if (task == null || task.id() != taskId) {
             return false;
         }
+        // the supervisor sees this within one watch step and kills the agent on its own thread: the caller
+        // (the node's one LISTEN thread) must not wait for a process tree to die
         cancelRequested = taskId;
-        AgentRun run = currentRun;
-        if (run != null && run.task().id() == taskId) {
-            run.abort();
-        }
         return true;
     }
 
@@ -148,7 +145,6 @@ public final class Slot {
             }
             AgentRun run = AgentRun.of(task, settings.workRoot().resolve("slot-" + number),
                     settings.workRoot().resolve("tasks"));
-            currentRun = run;
             Future<Outcome> agent;
             try {
                 agent = agents.submit(() -> executor.get().run(run));
@@ -159,7 +155,6 @@ public final class Slot {
             watch(task, run, agent);
         } finally {
             current = null;
-            currentRun = null;
         }
     }
 
