@@ -1,0 +1,112 @@
+package dev.agentturbo.tasks.control;
+
+import dev.agentturbo.agents.control.AgentExecutors;
+import dev.agentturbo.agents.entity.ExecutorSettings;
+import dev.agentturbo.tasks.entity.NewTask;
+import dev.agentturbo.tasks.entity.SubmissionLimits;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TaskRequestsTest {
+
+    final TaskRequests requests = new TaskRequests(new SubmissionLimits(100, 3, 200, 3, 1800, 3600),
+            new AgentExecutors(new ExecutorSettings("claude", List.of("cat")), Map.of()));
+
+    @Test
+    void onlyThePromptIsRequiredAndTheRestHasDefaults() {
+        NewTask task = requests.one("{\"prompt\": \"fix it\"}", null);
+
+        assertEquals("claude-cli", task.executor());
+        assertEquals("fix it", task.prompt());
+        assertEquals(0, task.priority());
+        assertEquals(3, task.maxAttempts());
+        assertEquals(1800, task.timeoutSeconds());
+        assertEquals("{}", task.optionsJson());
+        assertNull(task.idempotencyKey());
+    }
+
+    @Test
+    void theIdempotencyKeyComesFromTheHeaderOrTheBody() {
+        assertEquals("k1", requests.one("{\"prompt\": \"p\"}", "k1").idempotencyKey());
+        assertEquals("k2", requests.one("{\"prompt\": \"p\", \"idempotencyKey\": \"k2\"}", null).idempotencyKey());
+        assertProblems(() -> requests.one("{\"prompt\": \"p\", \"idempotencyKey\": \"k2\"}", "k1"),
+                "idempotencyKey differs from the Idempotency-Key header");
+    }
+
+    @Test
+    void everyProblemOfATaskIsReportedAtOnce() {
+        InvalidTaskException e = assertThrows(InvalidTaskException.class, () -> requests.one("""
+                {"prompt": "", "executor": "simulated", "priority": 5000, "maxAttempts": 0, "timeoutSeconds": 7200,
+                 "options": {"durationMs": -1, "outcome": "maybe"}, "colour": "blue"}""", null));
+
+        List<String> problems = e.problems();
+        assertEquals(7, problems.size(), problems::toString);
+        assertTrue(problems.contains("prompt must not be blank"), problems::toString);
+        assertTrue(problems.contains("priority must be from -1000 to 1000, not 5000"), problems::toString);
+        assertTrue(problems.contains("maxAttempts must be from 1 to 20, not 0"), problems::toString);
+        assertTrue(problems.contains("timeoutSeconds must be from 1 to 3600, not 7200"), problems::toString);
+        assertTrue(problems.contains("options.durationMs must be from 0 to 86400000, not -1"), problems::toString);
+        assertTrue(problems.contains("options.outcome must be one of failure, success, not 'maybe'"), problems::toString);
+        assertTrue(problems.get(0).startsWith("colour is not a task field"), problems::toString);
+    }
+
+    @Test
+    void limitsOnSizesAreEnforced() {
+        assertProblems(() -> requests.one("{\"prompt\": \"" + "x".repeat(101) + "\"}", null),
+                "prompt has 101 characters; the limit is 100");
+        assertProblems(() -> requests.one("{\"prompt\": \"p\", \"options\": {\"appendSystemPrompt\": \"" + "y".repeat(300) + "\"}}", null),
+                "options take");
+        assertProblems(() -> requests.many("[{\"prompt\": \"a\"}, {\"prompt\": \"b\"}, {\"prompt\": \"c\"}, {\"prompt\": \"d\"}]"),
+                "a batch holds at most 3 tasks, not 4");
+    }
+
+    @Test
+    void aBatchNamesTheItemOfEachProblem() {
+        assertProblems(() -> requests.many("[{\"prompt\": \"a\"}, 7, {\"prompt\": \"c\", \"executor\": \"x\"}]"),
+                "[1] must be a task object", "[2].executor 'x' is unknown");
+        assertProblems(() -> requests.many("[{\"prompt\": \"a\", \"idempotencyKey\": \"k\"}, {\"prompt\": \"b\", \"idempotencyKey\": \"k\"}]"),
+                "[1].idempotencyKey 'k' appears twice in this batch");
+        assertProblems(() -> requests.many("[]"), "the array is empty");
+        assertProblems(() -> requests.many("{\"prompt\": \"a\"}"), "the body must be a JSON array");
+    }
+
+    @Test
+    void malformedOrMistypedBodiesSayWhatIsWrong() {
+        assertProblems(() -> requests.one("", null), "the body is empty");
+        assertProblems(() -> requests.one("{\"prompt\": ", null), "the body is not valid JSON (line 1");
+        assertProblems(() -> requests.one("[\"prompt\"]", null), "the body must be a JSON object");
+        assertProblems(() -> requests.one("{\"prompt\": 42}", null), "prompt must be a string");
+        assertProblems(() -> requests.one("{\"prompt\": \"p\", \"priority\": 1.5}", null), "priority must be a whole number");
+        assertProblems(() -> requests.one("{\"prompt\": \"p\", \"options\": []}", null), "options must be a JSON object");
+    }
+
+    @Test
+    void theOptionsOfEachExecutorAreChecked() {
+        assertProblems(() -> requests.one("{\"prompt\": \"p\", \"options\": {\"maxTurns\": 0}}", null),
+                "options.maxTurns must be from 1 to 10000, not 0");
+        assertProblems(() -> requests.one("{\"prompt\": \"p\", \"options\": {\"permissionMode\": \"yolo\"}}", null),
+                "options.permissionMode must be one of");
+        assertProblems(() -> requests.one("{\"prompt\": \"p\", \"options\": {\"workingDirectory\": \"repo\"}}", null),
+                "options.workingDirectory must be an absolute path");
+        assertProblems(() -> requests.one("{\"prompt\": \"p\", \"executor\": \"command\"}", null),
+                "options.command is required by executor 'command'");
+        assertProblems(() -> requests.one("{\"prompt\": \"p\", \"executor\": \"command\", \"options\": {\"command\": \"rm\"}}", null),
+                "options.command must be one of the programs this node allows (cat)");
+        assertEquals("{\"command\":\"cat\",\"args\":[\"-n\"]}", requests.one(
+                "{\"prompt\": \"p\", \"executor\": \"command\", \"options\": {\"command\": \"cat\", \"args\": [\"-n\"]}}", null).optionsJson());
+    }
+
+    private static void assertProblems(org.junit.jupiter.api.function.Executable call, String... expected) {
+        InvalidTaskException e = assertThrows(InvalidTaskException.class, call);
+        for (String text : expected) {
+            assertTrue(e.problems().stream().anyMatch(p -> p.contains(text)), () -> "no problem mentions '" + text + "': " + e.problems());
+        }
+    }
+}
