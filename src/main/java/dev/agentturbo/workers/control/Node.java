@@ -83,6 +83,10 @@ public class Node {
         int preloaded = ClassPreloader.loadAll(Node.class);
         LOG.info(() -> preloaded + " application classes loaded");
         Schema.migrate(dataSource);
+        if (registry.aliveElsewhere(settings.workerId(), settings.lease())) {
+            LOG.severe(() -> "another node with worker id " + settings.workerId() + " wrote a heartbeat moments ago;"
+                    + " worker ids must be unique in the fleet (set AGENTTURBO_WORKER_ID)");
+        }
         registry.register(settings.workerId(), host(), settings.slots(), version());
         signals = new TaskSignals(dbUrl, dbUser, dbPassword, doorbell, board::cancel).start();
         heartbeat = timer.scheduleWithFixedDelay(this::beat, settings.heartbeat().toMillis(),

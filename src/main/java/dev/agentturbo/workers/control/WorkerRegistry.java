@@ -52,6 +52,24 @@ public class WorkerRegistry {
         this.dataSource = dataSource;
     }
 
+    private static final String ALIVE = """
+            SELECT 1 FROM agent_workers
+             WHERE id = ? AND state <> 'stopped' AND heartbeat_at > now() - make_interval(secs => ?)
+            """;
+
+    /** True when a node of this id, not stopped, wrote a heartbeat within {@code recent}: a duplicate id. */
+    public boolean aliveElsewhere(String id, java.time.Duration recent) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ALIVE)) {
+            ps.setString(1, id);
+            ps.setDouble(2, recent.toSeconds());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw new QueueException("could not read worker " + id, e);
+        }
+    }
+
     public void register(String id, String host, int slots, String version) {
         update(REGISTER, id, ps -> {
             ps.setString(1, id);
