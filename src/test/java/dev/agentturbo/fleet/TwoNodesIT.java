@@ -71,6 +71,7 @@ class TwoNodesIT {
         Map<String, String> env = new HashMap<>(MicroNode.databaseEnv(db));
         env.put("AGENTTURBO_WORKER_SLOTS", Integer.toString(slots));
         env.put("AGENTTURBO_WORKER_DRAIN_GRACE_SECONDS", "3");
+        env.put("AGENTTURBO_COMMAND_ALLOWED", "sleep");
         return env;
     }
 
@@ -101,6 +102,31 @@ class TwoNodesIT {
 
     @Test
     @Order(2)
+    void aCancelSentToOneNodeKillsTheAgentOnTheNodeRunningIt() throws Exception {
+        var created = front.post("/api/tasks", "{\"prompt\":\"sleep\",\"executor\":\"command\","
+                + "\"options\":{\"command\":\"sleep\",\"args\":[\"61\"]}}");
+        String id = jakarta.json.Json.createReader(new java.io.StringReader(created.body())).readObject()
+                .getJsonNumber("id").toString();
+        awaitTrue(Duration.ofSeconds(30), () -> sleepers() == 1);
+
+        Instant asked = Instant.now();
+        assertEquals(202, front.post("/api/tasks/" + id + "/cancel", "").statusCode());
+        awaitTrue(Duration.ofSeconds(10), () -> count("id = " + id + " AND status = 'cancelled'") == 1 && sleepers() == 0);
+        Duration took = Duration.between(asked, Instant.now());
+        System.out.println("cancel through node-front stopped the agent on " + single(
+                "SELECT assigned_worker_id FROM agent_tasks WHERE id = " + id) + " after " + took.toMillis() + " ms");
+        assertTrue(took.compareTo(Duration.ofSeconds(2)) < 0, "took " + took);
+    }
+
+    /** The `sleep 61` agent processes running under any node of this test. */
+    static long sleepers() {
+        return java.util.stream.Stream.of(alpha, beta).filter(n -> n != null)
+                .flatMap(n -> ProcessHandle.of(n.pid()).stream()).flatMap(ProcessHandle::descendants)
+                .filter(p -> p.info().commandLine().orElse("").contains("sleep 61")).count();
+    }
+
+    @Test
+    @Order(3)
     void aNodeStoppedWithSigtermMidRunLosesNoTask() throws Exception {
         db.exec("DELETE FROM agent_tasks");
         String batch = IntStream.range(0, 16)
@@ -118,7 +144,7 @@ class TwoNodesIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aTaskOfAKilledNodeStartsAgainOnAnotherWithinTwentySeconds() throws Exception {
         db.exec("DELETE FROM agent_tasks");
         beta = MicroNode.start("node-beta", env(4));
