@@ -38,8 +38,4 @@ public record Outcome(Kind kind, String result, String error, Integer exitCode, 
         return new Outcome(kind, newResult, error, exitCode, costUsd, inputTokens, outputTokens, numTurns, sessionId,
                 resumeAt);
     }
-
-    public boolean succeeded() {
-        return kind == Kind.SUCCEEDED;
-    }
 }

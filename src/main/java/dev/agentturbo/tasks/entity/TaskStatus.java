@@ -12,10 +12,6 @@ public enum TaskStatus {
         return name().toLowerCase();
     }
 
-    public boolean isFinal() {
-        return this == COMPLETED || this == FAILED || this == CANCELLED;
-    }
-
     public static Optional<TaskStatus> parse(String value) {
         return Arrays.stream(values()).filter(s -> s.value().equals(value)).findFirst();
     }

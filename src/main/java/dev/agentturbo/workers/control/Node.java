@@ -210,14 +210,6 @@ public class Node {
         }
     }
 
-    public String state() {
-        return state;
-    }
-
-    public boolean listening() {
-        return signals != null && signals.listening();
-    }
-
     static String host() {
         try {
             return InetAddress.getLocalHost().getHostName();

@@ -68,10 +68,6 @@ public class SlotBoard {
                 .map(s -> Map.entry(s.number(), s.current())).toList();
     }
 
-    public boolean draining() {
-        return draining;
-    }
-
     /**
      * Stops claiming everywhere; running agents get {@code grace} to finish before they are released. What is
      * left is recorded through {@code via}.
