@@ -59,7 +59,7 @@ if [[ $(id -u) -eq 0 ]] && id postgres >/dev/null 2>&1; then
   if $for_tests; then
     # the tests make throw-away databases of their own, and the Arquillian tests use a fresh agentturbo_it
     as_postgres "psql -p $port -q -c 'ALTER ROLE \"$db_user\" CREATEDB'"
-    as_postgres "psql -p $port -q -c 'DROP DATABASE IF EXISTS agentturbo_it WITH (FORCE)'"
+    as_postgres "PGOPTIONS=--client-min-messages=warning psql -p $port -q -c 'DROP DATABASE IF EXISTS agentturbo_it WITH (FORCE)'"
     as_postgres "psql -p $port -q -c 'CREATE DATABASE agentturbo_it OWNER \"$db_user\"'"
   fi
   db_exists=$(as_postgres "psql -p $port -tAc \"SELECT 1 FROM pg_database WHERE datname = '$db_name'\"")
