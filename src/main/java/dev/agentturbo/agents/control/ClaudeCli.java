@@ -115,7 +115,7 @@ public final class ClaudeCli implements AgentExecutor {
         ClaudeStream stream = new ClaudeStream(clock);
         int exit = process.readStdout(stream::accept);
         Outcome outcome = stream.outcome(exit);
-        if (outcome.kind() == Outcome.Kind.RETRYABLE && outcome.error() != null && outcome.error().contains("without a result")) {
+        if (!stream.sawResult()) {
             String stderr = process.stderrTail();
             if (refusedToStart(exit, stream, stderr) && !run.isAborted()) {
                 return new Outcome(Outcome.Kind.PERMANENT, null, "claude refused to run with these options: "

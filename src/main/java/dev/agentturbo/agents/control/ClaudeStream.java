@@ -95,6 +95,11 @@ public final class ClaudeStream {
         return events;
     }
 
+    /** True once the program printed its result line: without one, the attempt did not finish. */
+    public boolean sawResult() {
+        return result != null;
+    }
+
     /** Decides the attempt from what was read and the program's exit code. */
     public Outcome outcome(int exitCode) {
         if (result == null) {
