@@ -43,6 +43,25 @@ public final class TestDatabase implements AutoCloseable {
         return db;
     }
 
+    /**
+     * Makes sure the database a JDBC URL names exists (creating it empty when not), for nodes that migrate it
+     * themselves. For the Arquillian tests, whose node is configured before any test code runs.
+     */
+    public static void ensureExists(String jdbcUrl) {
+        String name = jdbcUrl.substring(jdbcUrl.lastIndexOf('/') + 1).replaceAll("\\?.*", "");
+        if (!name.matches("[a-z0-9_]+")) {
+            throw new IllegalArgumentException("not a test database name: " + name);
+        }
+        try (Connection c = admin().getConnection(); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + name + "'")) {
+            if (!rs.next()) {
+                s.execute("CREATE DATABASE " + name);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not make sure database " + name + " exists: " + e.getMessage(), e);
+        }
+    }
+
     public DataSource dataSource() {
         return dataSource;
     }

@@ -40,6 +40,12 @@ class TasksApiIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    static {
+        // runs when the class is loaded, before Arquillian starts the node that migrates this database
+        dev.agentturbo.testing.TestDatabase.ensureExists(System.getenv().getOrDefault("DB_URL",
+                "jdbc:postgresql://127.0.0.1:5432/agentturbo_it"));
+    }
+
     @ArquillianResource
     URL base;
 
