@@ -75,13 +75,16 @@ public class TaskQueue {
             RETURNING cancel_requested
             """;
 
-    // The attempt succeeded: completed, fenced. Cost and tokens add up over attempts: they are what was paid.
+    // The attempt succeeded: completed, fenced. Cost and tokens add up over attempts: they are what was paid
+    // (sum() skips unknowns and stays null while no attempt reported any, e.g. for a command).
     private static final String COMPLETE = """
             UPDATE agent_tasks
                SET status = 'completed', completed_at = now(), lease_expires_at = NULL,
-                   result = ?, error = NULL, exit_code = ?, cost_usd = COALESCE(cost_usd, 0) + COALESCE(?, 0),
-                   input_tokens = COALESCE(input_tokens, 0) + COALESCE(?, 0),
-                   output_tokens = COALESCE(output_tokens, 0) + COALESCE(?, 0), num_turns = ?, session_id = ?
+                   result = ?, error = NULL, exit_code = ?,
+                   cost_usd = (SELECT sum(v) FROM (VALUES (cost_usd), (?::numeric)) paid(v)),
+                   input_tokens = (SELECT sum(v) FROM (VALUES (input_tokens), (?::bigint)) paid(v)),
+                   output_tokens = (SELECT sum(v) FROM (VALUES (output_tokens), (?::bigint)) paid(v)),
+                   num_turns = ?, session_id = ?
              WHERE id = ? AND attempt = ? AND assigned_worker_id = ? AND status = 'running'
             """;
 
@@ -97,9 +100,11 @@ public class TaskQueue {
                                              THEN assigned_worker_id END,
                    slot = CASE WHEN cancel_requested OR attempt >= max_attempts OR ? THEN slot END,
                    run_after = now() + make_interval(secs => ?), lease_expires_at = NULL,
-                   result = ?, error = ?, exit_code = ?, cost_usd = COALESCE(cost_usd, 0) + COALESCE(?, 0),
-                   input_tokens = COALESCE(input_tokens, 0) + COALESCE(?, 0),
-                   output_tokens = COALESCE(output_tokens, 0) + COALESCE(?, 0), num_turns = ?, session_id = ?
+                   result = ?, error = ?, exit_code = ?,
+                   cost_usd = (SELECT sum(v) FROM (VALUES (cost_usd), (?::numeric)) paid(v)),
+                   input_tokens = (SELECT sum(v) FROM (VALUES (input_tokens), (?::bigint)) paid(v)),
+                   output_tokens = (SELECT sum(v) FROM (VALUES (output_tokens), (?::bigint)) paid(v)),
+                   num_turns = ?, session_id = ?
              WHERE id = ? AND attempt = ? AND assigned_worker_id = ? AND status = 'running'
             RETURNING status
             """;

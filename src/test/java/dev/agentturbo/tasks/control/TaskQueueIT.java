@@ -294,6 +294,30 @@ class TaskQueueIT {
     }
 
     @Test
+    void costAndTokensAddUpOverAttemptsAndStayUnknownWhenNoAttemptReportedAny() {
+        long paid = submit(task("paid", 0, 3));
+        Outcome failedAttempt = new Outcome(Outcome.Kind.RETRYABLE, null, "API 500", 1, new java.math.BigDecimal("0.50"),
+                1000L, 100L, 3, "s1", null);
+        assertTrue(queue.finish(claim("w"), failedAttempt, Duration.ZERO));
+        Outcome success = new Outcome(Outcome.Kind.SUCCEEDED, "done", null, 0, new java.math.BigDecimal("0.25"),
+                500L, null, 2, "s2", null);
+        assertTrue(queue.finish(claim("w"), success, Duration.ZERO));
+
+        Map<String, Object> row = rows.row(paid);
+        assertEquals(0, new java.math.BigDecimal("0.75").compareTo((java.math.BigDecimal) row.get("cost_usd")), row::toString);
+        assertEquals(1500L, ((Number) row.get("input_tokens")).longValue());
+        assertEquals(100L, ((Number) row.get("output_tokens")).longValue(), "a later unknown keeps what was known");
+        assertEquals("s2", row.get("session_id"));
+
+        long free = submit(task("free", 0, 3));
+        assertTrue(queue.finish(claim("w"), Outcome.succeeded("out", 0), Duration.ZERO));
+        Map<String, Object> unpaid = rows.row(free);
+        assertNull(unpaid.get("cost_usd"), "nothing reported a cost: unknown, not 0");
+        assertNull(unpaid.get("input_tokens"));
+        assertNull(unpaid.get("output_tokens"));
+    }
+
+    @Test
     void aRetryableFailureOnTheLastAttemptFailsTheTask() {
         long id = submit(task("flaky", 0, 2));
         assertTrue(queue.finish(claim("w"), Outcome.retryable("exit 1", 1), Duration.ZERO));
