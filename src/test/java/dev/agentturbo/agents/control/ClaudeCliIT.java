@@ -150,13 +150,7 @@ class ClaudeCliIT {
         api.hang();
         AgentRun run = run("hello", "{}");
         ClaudeCli cli = cli(Auth.API_KEY);
-        CompletableFuture<Outcome> running = CompletableFuture.supplyAsync(() -> {
-            try {
-                return cli.run(run);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Outcome> running = inBackground(cli, run);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (api.requests() == 0 && System.nanoTime() < deadline) {
             Thread.sleep(50);
@@ -185,13 +179,7 @@ class ClaudeCliIT {
         api.useToolThenReply("Bash", "{\"command\":\"" + marker + "\",\"timeout\":600000}", "slept");
         AgentRun run = run("sleep", "{\"allowedTools\":[\"Bash\"]}");
         ClaudeCli cli = cli(Auth.API_KEY);
-        CompletableFuture<Outcome> running = CompletableFuture.supplyAsync(() -> {
-            try {
-                return cli.run(run);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Outcome> running = inBackground(cli, run);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (processesWith(marker).isEmpty() && System.nanoTime() < deadline && !running.isDone()) {
             Thread.sleep(50);
@@ -372,5 +360,16 @@ class ClaudeCliIT {
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
             return "root".equals(System.getProperty("user.name"));
         }
+    }
+
+    /** Runs the executor on another thread, as a slot's agent thread would. */
+    private static CompletableFuture<Outcome> inBackground(ClaudeCli cli, AgentRun run) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return cli.run(run);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 }
