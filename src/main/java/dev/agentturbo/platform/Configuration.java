@@ -40,7 +40,9 @@ public class Configuration {
                 Path.of(config.getOptionalValue("agentturbo.worker.work-dir", String.class).filter(s -> !s.isBlank())
                         .orElse(Path.of(System.getProperty("user.home"), ".agent-turbo").toString())),
                 Duration.ofMillis(config.getValue("agentturbo.retry.base-millis", Integer.class)),
-                Duration.ofSeconds(config.getValue("agentturbo.retry.max-seconds", Integer.class)));
+                Duration.ofSeconds(config.getValue("agentturbo.retry.max-seconds", Integer.class)),
+                Duration.ofSeconds(config.getValue("agentturbo.worker.unrenewed-stop-seconds", Integer.class)),
+                Duration.ofHours(config.getValue("agentturbo.tasks.retention-hours", Integer.class)));
     }
 
     @Produces

@@ -12,9 +12,15 @@ import javax.sql.DataSource;
 import java.util.concurrent.ExecutorService;
 
 /**
- * The container resources the application defines for itself: the PostgreSQL pool, configured from
- * MicroProfile Config (db.url, db.user, db.password; environment DB_URL, DB_USER, DB_PASSWORD), and the managed
- * executor service agents run on.
+ * The container resources the application defines for itself: the PostgreSQL pool of the API (submissions,
+ * cancels, reads), configured from MicroProfile Config (db.url, db.user, db.password; environment DB_URL, DB_USER,
+ * DB_PASSWORD), and the managed executor service agents run on.
+ * <p>
+ * The pool is small on purpose: the slots' database work goes through the node's dispatcher on a connection of
+ * its own, so the pool serves only the API, whose statements take milliseconds. With the dispatcher's connection
+ * and the LISTEN connection a node holds at most 4 connections, whatever its slot count. Every connection has a
+ * connect, socket and keep-alive timeout, so that a database that does not answer costs a request seconds, not
+ * forever.
  */
 @DataSourceDefinition(
         name = Resources.DATA_SOURCE,
@@ -22,9 +28,14 @@ import java.util.concurrent.ExecutorService;
         url = "${MPCONFIG=db.url}",
         user = "${MPCONFIG=db.user}",
         password = "${MPCONFIG=db.password}",
-        minPoolSize = 2,
-        maxPoolSize = 40,
-        properties = {"fish.payara.is-connection-validation-required=true",
+        minPoolSize = 1,
+        maxPoolSize = 2,
+        maxIdleTime = 300,
+        loginTimeout = 10,
+        properties = {"connectTimeout=5", "socketTimeout=30", "tcpKeepAlive=true",
+                "ApplicationName=agent-turbo-api",
+                "fish.payara.max-wait-time-in-millis=10000",
+                "fish.payara.is-connection-validation-required=true",
                 "fish.payara.connection-validation-method=custom-validation",
                 "fish.payara.validation-classname=org.glassfish.api.jdbc.validation.PostgresConnectionValidation"})
 @ManagedExecutorDefinition(name = Resources.AGENT_EXECUTOR, maxAsync = 256)

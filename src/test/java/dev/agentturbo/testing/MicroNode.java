@@ -41,6 +41,18 @@ public final class MicroNode implements AutoCloseable {
      * @param env environment of the node (DB_URL, AGENTTURBO_WORKER_SLOTS, …), added to this JVM's
      */
     public static MicroNode start(String id, Map<String, String> env) {
+        return launch(id, env, true);
+    }
+
+    /**
+     * Starts a node and returns once the application answers, with 200 or with 503 (database unreachable): for a
+     * node whose database is not there yet.
+     */
+    public static MicroNode startAnswering(String id, Map<String, String> env) {
+        return launch(id, env, false);
+    }
+
+    private static MicroNode launch(String id, Map<String, String> env, boolean ready) {
         Path build = Path.of(System.getProperty("agentturbo.war", "target/agent-turbo.war")).toAbsolutePath().getParent();
         Path dir = build.resolve("nodes").resolve(id);
         try {
@@ -64,7 +76,7 @@ public final class MicroNode implements AutoCloseable {
             environment.putIfAbsent("AGENTTURBO_WORKER_WORK_DIR", dir.resolve("work").toString());
             pb.environment().putAll(environment);
             MicroNode node = new MicroNode(id, port, pb.start(), dir.resolve("node.log"));
-            node.awaitReady();
+            node.awaitReady(ready);
             return node;
         } catch (IOException e) {
             throw new IllegalStateException("could not start node " + id, e);
@@ -76,14 +88,16 @@ public final class MicroNode implements AutoCloseable {
         return Map.of("DB_URL", db.url(), "DB_USER", TestDatabase.USER, "DB_PASSWORD", TestDatabase.PASSWORD);
     }
 
-    private void awaitReady() {
+    private void awaitReady(boolean ready) {
         long until = System.nanoTime() + STARTUP.toNanos();
         while (System.nanoTime() < until) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("node " + id + " exited with " + process.exitValue() + "; see " + log);
             }
             try {
-                if (get("/api/workers").statusCode() == 200) {
+                int status = get("/api/workers").statusCode();
+                // without its database the application answers 503; before it is deployed the server says 404 or 500
+                if (status == 200 || (!ready && status == 503)) {
                     return;
                 }
             } catch (IOException e) {

@@ -101,7 +101,7 @@ public class TasksResource {
             Optional<TaskStatus> parsed = TaskStatus.parse(status);
             if (parsed.isEmpty()) {
                 return Problem.of(Response.Status.BAD_REQUEST, "Invalid query",
-                        "status must be one of pending, running, completed, failed, cancelled, not '" + status + "'");
+                        "status must be one of " + TaskStatus.names() + ", not '" + status + "'");
             }
             filter = parsed.get();
         }

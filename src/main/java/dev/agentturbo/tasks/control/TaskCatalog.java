@@ -3,8 +3,8 @@ package dev.agentturbo.tasks.control;
 import dev.agentturbo.tasks.entity.Task;
 import dev.agentturbo.tasks.entity.TaskStatus;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.EntityManager;
-import jakarta.persistence.PersistenceContext;
+import dev.agentturbo.platform.Entities;
+import jakarta.inject.Inject;
 import jakarta.persistence.TypedQuery;
 
 import java.util.LinkedHashMap;
@@ -16,11 +16,11 @@ import java.util.Optional;
 @ApplicationScoped
 public class TaskCatalog {
 
-    @PersistenceContext(unitName = "agentturbo")
-    EntityManager em;
+    @Inject
+    Entities entities;
 
     public Optional<Task> find(long id) {
-        return Optional.ofNullable(em.find(Task.class, id));
+        return entities.read(em -> Optional.ofNullable(em.find(Task.class, id)));
     }
 
     /**
@@ -31,14 +31,17 @@ public class TaskCatalog {
      */
     public List<Task> page(TaskStatus status, Long before, int limit) {
         String where = (status == null ? "" : " AND t.status = :status") + (before == null ? "" : " AND t.id < :before");
-        TypedQuery<Task> q = em.createQuery("SELECT t FROM Task t WHERE 1 = 1" + where + " ORDER BY t.id DESC", Task.class);
-        if (status != null) {
-            q.setParameter("status", status.value());
-        }
-        if (before != null) {
-            q.setParameter("before", before);
-        }
-        return q.setMaxResults(limit).getResultList();
+        return entities.read(em -> {
+            TypedQuery<Task> q = em.createQuery("SELECT t FROM Task t WHERE 1 = 1" + where + " ORDER BY t.id DESC",
+                    Task.class);
+            if (status != null) {
+                q.setParameter("status", status.value());
+            }
+            if (before != null) {
+                q.setParameter("before", before);
+            }
+            return q.setMaxResults(limit).getResultList();
+        });
     }
 
     /** How many tasks are in each status (every status appears, 0 included). */
@@ -47,7 +50,9 @@ public class TaskCatalog {
         for (TaskStatus s : TaskStatus.values()) {
             counts.put(s, 0L);
         }
-        for (Object row : em.createNativeQuery("SELECT status, COUNT(*) FROM agent_tasks GROUP BY status").getResultList()) {
+        List<?> rows = entities.read(em -> em.createNativeQuery("SELECT status, COUNT(*) FROM agent_tasks GROUP BY status")
+                .getResultList());
+        for (Object row : rows) {
             Object[] r = (Object[]) row;
             counts.put(TaskStatus.of((String) r[0]), ((Number) r[1]).longValue());
         }
@@ -57,13 +62,13 @@ public class TaskCatalog {
     /** Running and completed tasks per worker: the fleet's share of the work. */
     @SuppressWarnings("unchecked")
     public List<Object[]> perWorker() {
-        return em.createNativeQuery("""
+        return entities.read(em -> em.createNativeQuery("""
                 SELECT assigned_worker_id,
                        COUNT(*) FILTER (WHERE status = 'running')   AS running,
                        COUNT(*) FILTER (WHERE status = 'completed') AS completed
                   FROM agent_tasks
                  WHERE status IN ('running', 'completed') AND assigned_worker_id IS NOT NULL
                  GROUP BY assigned_worker_id ORDER BY assigned_worker_id
-                """).getResultList();
+                """).getResultList());
     }
 }

@@ -1,14 +1,17 @@
 package dev.agentturbo.tasks.entity;
 
 /**
- * A task as one slot holds it after a claim. (id, attempt, workerId) is the fencing token: every later update
- * of the task names all three, so a slot whose lease was taken over can change nothing.
+ * A task as this node holds it after a claim.
+ * <p>
+ * {@code leaseToken} is the fencing token: every claim takes a new value of one sequence, so tokens only grow and
+ * are never reused. Every later write about the task names (id, leaseToken), so a holder whose lease was taken
+ * over can change nothing. {@code attempt} only counts attempts for the retry limit.
  */
-public record ClaimedTask(long id, int attempt, int maxAttempts, String workerId, int slot, String executor,
-                          String prompt, String optionsJson, int timeoutSeconds) {
+public record ClaimedTask(long id, int attempt, int maxAttempts, long leaseToken, String workerId, int slot,
+                          String executor, String prompt, String optionsJson, int timeoutSeconds) {
 
     @Override
     public String toString() {
-        return "task=" + id + " attempt=" + attempt + " worker=" + workerId + " slot=" + slot;
+        return "task=" + id + " attempt=" + attempt + " lease=" + leaseToken + " worker=" + workerId + " slot=" + slot;
     }
 }

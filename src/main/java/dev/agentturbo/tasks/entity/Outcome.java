@@ -19,7 +19,11 @@ public record Outcome(Kind kind, String result, String error, Integer exitCode, 
         /** Retrying cannot help (unknown executor, program not found, bad options): fail now. */
         PERMANENT,
         /** The subscription's usage limit was reached: back to the queue until {@code resumeAt}, attempt not counted. */
-        USAGE_LIMITED
+        USAGE_LIMITED,
+        /** The node gave the task back before the agent finished (it is stopping): back to the queue, not counted. */
+        RELEASED,
+        /** A user asked to cancel the task and its agent was killed. */
+        CANCELLED
     }
 
     public static Outcome succeeded(String result, Integer exitCode) {
@@ -32,6 +36,16 @@ public record Outcome(Kind kind, String result, String error, Integer exitCode, 
 
     public static Outcome permanent(String error) {
         return new Outcome(Kind.PERMANENT, null, error, null, null, null, null, null, null, null);
+    }
+
+    /** The node gives the task back unfinished; it runs again at once elsewhere, the attempt not counted. */
+    public static Outcome released(String reason) {
+        return new Outcome(Kind.RELEASED, null, reason, null, null, null, null, null, null, null);
+    }
+
+    /** The agent was killed because a user asked to cancel the task. */
+    public static Outcome cancelled(String reason) {
+        return new Outcome(Kind.CANCELLED, null, reason, null, null, null, null, null, null, null);
     }
 
     public Outcome withResult(String newResult) {

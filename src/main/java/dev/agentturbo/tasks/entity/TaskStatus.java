@@ -3,9 +3,12 @@ package dev.agentturbo.tasks.entity;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** Where a task is in its life: pending → running → completed | failed | cancelled (running may go back to pending). */
+/**
+ * Where a task is in its life: pending → running → completed | failed | cancelled. A running task may go back to
+ * pending (claimable at once) or to scheduled (claimable from its run_after on: retry backoff, usage-limit reset).
+ */
 public enum TaskStatus {
-    PENDING, RUNNING, COMPLETED, FAILED, CANCELLED;
+    SCHEDULED, PENDING, RUNNING, COMPLETED, FAILED, CANCELLED;
 
     /** The value stored in agent_tasks.status and shown by the API. */
     public String value() {
@@ -14,6 +17,16 @@ public enum TaskStatus {
 
     public static Optional<TaskStatus> parse(String value) {
         return Arrays.stream(values()).filter(s -> s.value().equals(value)).findFirst();
+    }
+
+    /** True when nothing more will happen to the task. */
+    public boolean finished() {
+        return this == COMPLETED || this == FAILED || this == CANCELLED;
+    }
+
+    /** The values, for messages: "scheduled, pending, …". */
+    public static String names() {
+        return String.join(", ", Arrays.stream(values()).map(TaskStatus::value).toList());
     }
 
     public static TaskStatus of(String value) {

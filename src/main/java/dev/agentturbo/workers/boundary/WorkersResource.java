@@ -13,7 +13,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 
-/** The nodes of the fleet: slots, busy slots, state and the age of their heartbeat. */
+/** The nodes of the fleet: configured, live and busy slots, state and the age of their heartbeat. */
 @Path("workers")
 @RequestScoped
 @Produces(MediaType.APPLICATION_JSON)
@@ -34,6 +34,7 @@ public class WorkersResource {
                     .add("id", w.id())
                     .add("host", w.host())
                     .add("slots", w.slots())
+                    .add("liveSlots", w.liveSlots())
                     .add("busySlots", w.busySlots())
                     .add("state", !"stopped".equals(w.state()) && w.heartbeatAgeSeconds() > goneAfter ? "gone" : w.state())
                     .add("version", w.version())

@@ -1,63 +1,51 @@
 package dev.agentturbo.workers.control;
 
 import dev.agentturbo.platform.ClassPreloader;
+import dev.agentturbo.platform.DatabaseLink;
+import dev.agentturbo.platform.DirectConnections;
+import dev.agentturbo.platform.OutageLog;
 import dev.agentturbo.platform.Schema;
-import dev.agentturbo.tasks.control.TaskQueue;
+import dev.agentturbo.tasks.control.TaskLeases;
 import dev.agentturbo.workers.entity.WorkerSettings;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
-import jakarta.batch.operations.JobOperator;
 import jakarta.batch.runtime.BatchRuntime;
-import jakarta.batch.runtime.BatchStatus;
-import jakarta.batch.runtime.JobExecution;
 import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
+import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.Startup;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.postgresql.ds.PGSimpleDataSource;
 
-import javax.sql.DataSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * This host's life in the fleet. On start: migrate the schema, register, open the LISTEN connection, start the
- * heartbeat (which also requeues expired leases, fleet-wide) and start the agent-worker batch job with one
- * partition per slot. On stop (SIGTERM): stop claiming, give running agents the drain grace, release what is
- * left, stop the job, mark the node stopped.
- * <p>
- * Batch execution ids are not used as keys of anything: Payara's batch repository may restart them at 1 on each
- * boot. The node is known by its worker id.
+ * This host's life in the fleet. The application deploys without touching the database; then, on a managed
+ * thread, the node waits for PostgreSQL (with back-off, saying what it waits for), migrates the schema, starts
+ * its dispatcher (which registers the node and does all the slots' database work), opens the LISTEN connection
+ * and starts the agent-worker batch job with one partition per slot. On stop (SIGTERM): stop claiming, give
+ * running agents the drain grace, release what is left, record everything, mark the node stopped.
  */
 @ApplicationScoped
 public class Node {
 
     private static final Logger LOG = Logger.getLogger(Node.class.getName());
-    public static final String JOB = "agent-worker";
-    private static final Set<BatchStatus> ENDED = EnumSet.of(BatchStatus.COMPLETED, BatchStatus.FAILED,
-            BatchStatus.STOPPED, BatchStatus.ABANDONED);
+    private static final Duration MAX_WAIT_STEP = Duration.ofSeconds(15);
 
     @Inject
     WorkerSettings settings;
     @Inject
-    DataSource dataSource;
-    @Inject
-    TaskQueue queue;
-    @Inject
     SlotBoard board;
-    @Inject
-    Doorbell doorbell;
     @Inject
     WorkerRegistry registry;
     @Inject
@@ -72,104 +60,136 @@ public class Node {
 
     @Resource(lookup = "java:comp/DefaultManagedScheduledExecutorService")
     ManagedScheduledExecutorService timer;
+    @Resource(lookup = "java:comp/DefaultManagedThreadFactory")
+    ManagedThreadFactory threads;
 
-    private TaskSignals signals;
-    private ScheduledFuture<?> heartbeat;
-    private volatile Long execution;
+    private volatile Dispatcher dispatcher;
+    private volatile TaskSignals signals;
+    private volatile SlotJobs jobs;
+    private volatile ScheduledFuture<?> keeper;
     private volatile boolean stopping;
-    private volatile String state = "active";
+    private volatile Thread booting;
 
     void start(@Observes Startup startup) {
         int preloaded = ClassPreloader.loadAll(Node.class);
         LOG.info(() -> preloaded + " application classes loaded");
-        Schema.migrate(dataSource);
-        if (registry.aliveElsewhere(settings.workerId(), settings.lease())) {
-            LOG.severe(() -> "another node with worker id " + settings.workerId() + " wrote a heartbeat moments ago;"
-                    + " worker ids must be unique in the fleet (set AGENTTURBO_WORKER_ID)");
-        }
-        registry.register(settings.workerId(), host(), settings.slots(), version());
-        signals = new TaskSignals(dbUrl, dbUser, dbPassword, doorbell, board::cancel).start();
-        heartbeat = timer.scheduleWithFixedDelay(this::beat, settings.heartbeat().toMillis(),
-                settings.heartbeat().toMillis(), TimeUnit.MILLISECONDS);
-        if (settings.slots() > 0) {
-            // started from a managed thread once deployment is over: the batch runtime needs the application
-            timer.schedule(this::ensureJobRunning, 500, TimeUnit.MILLISECONDS);
-        }
-        LOG.info(() -> "node " + settings.workerId() + " started with " + settings.slots() + " agent slots");
+        // the deployment ends now; the node comes up once the database answers, however long that takes
+        timer.execute(this::boot);
     }
 
-    /** The heartbeat: renew this node's row, requeue expired leases anywhere, keep the slots' job running. */
-    private void beat() {
-        try {
-            registry.heartbeat(settings.workerId(), board.busy(), state);
-            queue.requeueExpired();
-            if (settings.slots() > 0 && !stopping) {
-                ensureJobRunning();
-            }
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "heartbeat of " + settings.workerId() + " failed; next in " + settings.heartbeat(), e);
-        }
-    }
-
-    private synchronized void ensureJobRunning() {
-        if (stopping) {
+    private void boot() {
+        booting = Thread.currentThread();
+        DirectConnections connections = new DirectConnections(dbUrl, dbUser, dbPassword);
+        if (!awaitDatabase(connections)) {
             return;
         }
-        JobOperator operator = BatchRuntime.getJobOperator();
         try {
-            if (execution != null) {
-                BatchStatus status = operator.getJobExecution(execution).getBatchStatus();
-                if (!ENDED.contains(status)) {
-                    return;
-                }
-                LOG.warning(() -> "the agent-worker job ended (" + status + ") while the node runs; starting it again");
+            Schema.migrate(connections.dataSource("agent-turbo-migration", Duration.ofMinutes(10)));
+            DatabaseLink link = new DatabaseLink(connections, "agent-turbo-dispatcher", settings.lease(),
+                    settings.lease().dividedBy(2));
+            dispatcher = new Dispatcher(settings, new TaskLeases(), registry, link, host(), version(),
+                    board::open, threads).start();
+            board.use(dispatcher);
+            if (settings.slots() > 0) {
+                signals = new TaskSignals(connections, dispatcher::ring, board::cancel).start();
+                jobs = new SlotJobs(BatchRuntime::getJobOperator, board, settings.workerId());
             }
-            Properties parameters = new Properties();
-            parameters.setProperty(SlotPartitionMapper.SLOTS, Integer.toString(settings.slots()));
-            parameters.setProperty("worker", settings.workerId());
-            execution = operator.start(JOB, parameters);
-            LOG.info(() -> "agent-worker job started with " + settings.slots() + " partitions");
+            keeper = timer.scheduleWithFixedDelay(this::keepSlots, 0, settings.heartbeat().toMillis(),
+                    TimeUnit.MILLISECONDS);
+            LOG.info(() -> "node " + settings.workerId() + " started with " + settings.slots() + " agent slots");
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "could not start the agent-worker job; trying again at the next heartbeat", e);
+            LOG.log(java.util.logging.Level.SEVERE, "node " + settings.workerId() + " could not start; it serves"
+                    + " the API but runs no agents until it is restarted", e);
+        } finally {
+            booting = null;
         }
+    }
+
+    /** Waits until the database answers; false when the node is stopped meanwhile. */
+    private boolean awaitDatabase(DirectConnections connections) {
+        OutageLog waiting = new OutageLog(LOG, "node " + settings.workerId() + ": reaching PostgreSQL at "
+                + connections.where());
+        Duration step = Duration.ofSeconds(1);
+        while (!stopping) {
+            try (Connection c = connections.open("agent-turbo-start", Duration.ofSeconds(10), Duration.ZERO)) {
+                if (registry.aliveElsewhere(c, settings.workerId(), settings.lease())) {
+                    LOG.severe(() -> "another node with worker id " + settings.workerId() + " wrote a heartbeat"
+                            + " moments ago; worker ids must be unique in the fleet (set AGENTTURBO_WORKER_ID)");
+                }
+                waiting.recovered();
+                return true;
+            } catch (SQLException e) {
+                if ("42P01".equals(e.getSQLState())) {
+                    waiting.recovered();
+                    return true; // the database answers; the schema is not there yet
+                }
+                waiting.failed(e, "the node waits for it and tries again in " + step.toSeconds() + " s");
+            }
+            try {
+                Thread.sleep(step.toMillis());
+            } catch (InterruptedException e) {
+                return false;
+            }
+            step = step.multipliedBy(2).compareTo(MAX_WAIT_STEP) > 0 ? MAX_WAIT_STEP : step.multipliedBy(2);
+        }
+        return false;
+    }
+
+    /** Every heartbeat: every slot's partition runs (one that ended is started again). */
+    private void keepSlots() {
+        SlotJobs j = jobs;
+        if (j != null && !stopping) {
+            j.ensure(settings.slots());
+        }
+    }
+
+    /** The node's dispatcher, once the database answered. */
+    public java.util.Optional<Dispatcher> dispatcher() {
+        return java.util.Optional.ofNullable(dispatcher);
+    }
+
+    /** True while the LISTEN connection is open. */
+    public boolean listening() {
+        TaskSignals s = signals;
+        return s != null && s.listening();
     }
 
     /**
-     * Graceful stop. By the time the container calls this, it may already have closed the application's
-     * connection pool, so what is left is recorded over connections of the driver's own.
+     * Graceful stop. The dispatcher records through its own connection, so it does not matter that the container
+     * may already have closed the application's pool by the time this runs.
      */
     @PreDestroy
     void stop() {
         stopping = true;
-        state = "draining";
+        Thread boot = booting;
+        if (boot != null) {
+            boot.interrupt();
+        }
+        if (keeper != null) {
+            keeper.cancel(false);
+        }
+        Dispatcher d = dispatcher;
+        if (d == null) {
+            shutdownLine("node " + settings.workerId() + " stopped before it reached the database");
+            return;
+        }
+        d.stopClaiming();
         shutdownLine("node " + settings.workerId() + " stopping: no new claims; " + board.busy()
                 + " running agents have " + settings.drainGrace().toSeconds() + " s to finish");
-        DataSource direct = directDataSource();
-        WorkerRegistry directRegistry = new WorkerRegistry(direct);
-        try {
-            directRegistry.heartbeat(settings.workerId(), board.busy(), state);
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "could not mark the node draining", e);
-        }
-        board.drainAll(settings.drainGrace(), new TaskQueue(direct));
+        board.drainAll(settings.drainGrace());
         try {
             if (!board.awaitStopped(settings.drainGrace().plusSeconds(10))) {
                 LOG.warning("some slots did not stop in time; their leases will expire");
             }
-            stopJob();
+            d.close(Duration.ofSeconds(15));
+            if (jobs != null) {
+                jobs.stopAll(Duration.ofSeconds(10));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            if (heartbeat != null) {
-                heartbeat.cancel(false);
-            }
             if (signals != null) {
                 signals.close();
-            }
-            try {
-                directRegistry.heartbeat(settings.workerId(), 0, "stopped");
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "could not mark the node stopped", e);
             }
             shutdownLine("node " + settings.workerId() + " stopped");
         }
@@ -179,35 +199,6 @@ public class Node {
     private static void shutdownLine(String line) {
         LOG.info(line);
         System.err.println("[agent-turbo] " + java.time.Instant.now() + " " + line);
-    }
-
-    private DataSource directDataSource() {
-        PGSimpleDataSource direct = new PGSimpleDataSource();
-        direct.setUrl(dbUrl);
-        direct.setUser(dbUser);
-        direct.setPassword(dbPassword);
-        direct.setApplicationName("agent-turbo-shutdown");
-        return direct;
-    }
-
-    private void stopJob() throws InterruptedException {
-        Long id = execution;
-        if (id == null) {
-            return;
-        }
-        try {
-            JobOperator operator = BatchRuntime.getJobOperator();
-            JobExecution current = operator.getJobExecution(id);
-            if (!ENDED.contains(current.getBatchStatus())) {
-                operator.stop(id);
-            }
-            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (!ENDED.contains(operator.getJobExecution(id).getBatchStatus()) && System.nanoTime() < until) {
-                Thread.sleep(100);
-            }
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "could not stop the agent-worker job cleanly", e);
-        }
     }
 
     static String host() {

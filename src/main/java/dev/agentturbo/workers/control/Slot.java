@@ -3,16 +3,16 @@ package dev.agentturbo.workers.control;
 import dev.agentturbo.agents.control.AgentExecutor;
 import dev.agentturbo.agents.control.AgentExecutors;
 import dev.agentturbo.agents.control.AgentRun;
-import dev.agentturbo.tasks.control.QueueException;
-import dev.agentturbo.tasks.control.TaskQueue;
+import dev.agentturbo.platform.OutageLog;
 import dev.agentturbo.tasks.entity.ClaimedTask;
-import dev.agentturbo.tasks.entity.LeaseState;
 import dev.agentturbo.tasks.entity.Outcome;
 import dev.agentturbo.workers.entity.WorkerSettings;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -21,45 +21,45 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One agent slot: the supervisor loop a batch partition runs. Claim a task, run its agent on the agent executor
- * service, and meanwhile renew the lease, watch for cancel, timeout and shutdown; record the outcome; again.
- * The claim and every record are short statements of their own: no connection is held while the agent runs.
+ * One agent slot: the supervisor loop a batch partition runs. It takes a task from the node's
+ * {@link Dispatcher}, runs its agent on the agent executor service, watches it (cancel, timeout, drain, a lost
+ * lease, a lease that could not be renewed for too long) and hands back how the attempt ended. It never talks to
+ * the database itself, so no database error can stop it; any other error is logged and the loop goes on.
  */
 public final class Slot {
 
     private static final Logger LOG = Logger.getLogger(Slot.class.getName());
     /** How often the supervisor looks at its agent; bounds how late a cancel or timeout acts. */
     private static final long WATCH_STEP_MS = 100;
+    private static final long IDLE_STEP_MS = 500;
     private static final Duration KILL_WAIT = Duration.ofSeconds(5);
 
     private final int number;
     private final WorkerSettings settings;
-    private volatile TaskQueue queue;
+    private final Dispatcher dispatcher;
     private final AgentExecutors executors;
     private final ExecutorService agents;
-    private final Doorbell doorbell;
     private final Backoff backoff;
+    private final OutageLog trouble;
+    private final BlockingQueue<Lease> inbox = new ArrayBlockingQueue<>(1);
     private final CountDownLatch finished = new CountDownLatch(1);
 
     private volatile boolean draining;
     private volatile Instant releaseAfter;
-    private volatile ClaimedTask current;
-    /** The id of the task a user asked to cancel; an id, not a flag, so that a late cancel cannot hit the next task. */
-    private volatile long cancelRequested = -1;
+    private volatile Lease current;
 
-    public Slot(int number, WorkerSettings settings, TaskQueue queue, AgentExecutors executors,
-                ExecutorService agents, Doorbell doorbell) {
+    public Slot(int number, WorkerSettings settings, Dispatcher dispatcher, AgentExecutors executors,
+                ExecutorService agents) {
         this.number = number;
         this.settings = settings;
-        this.queue = queue;
+        this.dispatcher = dispatcher;
         this.executors = executors;
         this.agents = agents;
-        this.doorbell = doorbell;
         this.backoff = new Backoff(settings.retryBase(), settings.retryMax());
+        this.trouble = new OutageLog(LOG, "slot " + settings.workerId() + "/" + number);
     }
 
     public int number() {
@@ -68,53 +68,92 @@ public final class Slot {
 
     /** The task this slot runs now, if any. */
     public Optional<ClaimedTask> current() {
-        return Optional.ofNullable(current);
+        Lease lease = current;
+        return lease == null ? Optional.empty() : Optional.of(lease.task());
     }
 
-    /** Claims and runs tasks until {@link #drain(Instant)} is called, then returns. */
+    /** The dispatcher gives this slot its next task; false when the slot cannot take it (it stopped meanwhile). */
+    boolean deliver(Lease lease) {
+        return !draining && inbox.offer(lease);
+    }
+
+    /** True once the slot was told to stop taking tasks. */
+    boolean draining() {
+        return draining;
+    }
+
+    /** Takes and runs tasks until {@link #drain(Instant)} is called, then returns. */
     public void run() {
         LOG.info(() -> "slot " + settings.workerId() + "/" + number + " started");
+        Dispatcher.Ended last = null;
+        boolean interrupted = false;
         try {
-            while (!draining) {
-                long seen = doorbell.generation();
-                Optional<ClaimedTask> next;
+            while (!draining && !interrupted) {
                 try {
-                    next = queue.claim(settings.workerId(), number, settings.lease());
-                } catch (QueueException e) {
-                    LOG.log(Level.WARNING, "slot " + number + ": claim failed, trying again in " + settings.poll(), e);
-                    next = Optional.empty();
-                }
-                if (next.isPresent()) {
-                    supervise(next.get());
-                } else {
-                    doorbell.await(seen, settings.poll());
+                    dispatcher.handBack(this, last);
+                    last = null;
+                    Lease lease = awaitLease();
+                    if (lease == null) {
+                        break;
+                    }
+                    current = lease;
+                    last = supervise(lease);
+                    trouble.recovered();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    Lease lease = current;
+                    if (lease != null && last == null) {
+                        last = new Dispatcher.Ended(lease, Outcome.released("node " + settings.workerId()
+                                + " shutting down (slot interrupted)"), Duration.ZERO);
+                    }
+                } catch (RuntimeException | Error e) {
+                    // a fault of this code or of an executor: the attempt fails, the slot goes on
+                    Lease lease = current;
+                    if (lease != null && last == null) {
+                        last = new Dispatcher.Ended(lease, Outcome.retryable("the slot failed: " + e, null),
+                                backoff.after(lease.task().attempt()));
+                    }
+                    trouble.failed(e, "the slot goes on");
+                    interrupted = !pause(1000);
+                } finally {
+                    current = null;
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } finally {
+            dispatcher.leave(this);
+            Lease orphan = inbox.poll();
+            if (orphan != null) {
+                // claimed for this slot while it was told to stop: back to the queue at once, not counted
+                dispatcher.handBack(null, new Dispatcher.Ended(orphan,
+                        Outcome.released("slot " + settings.workerId() + "/" + number + " stopped before it began"),
+                        Duration.ZERO));
+            }
+            dispatcher.handBack(null, last);
             finished.countDown();
             LOG.info(() -> "slot " + settings.workerId() + "/" + number + " stopped");
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
-    /**
-     * Stops claiming. A running agent may go on until {@code releaseAfter}; then it is killed and its task given
-     * back to the queue without counting the attempt.
-     */
-    public void drain(Instant releaseAfter) {
-        drain(releaseAfter, queue);
+    private Lease awaitLease() throws InterruptedException {
+        while (!draining) {
+            Lease lease = inbox.poll(IDLE_STEP_MS, TimeUnit.MILLISECONDS);
+            if (lease != null) {
+                return lease;
+            }
+        }
+        return null;
     }
 
     /**
-     * As {@link #drain(Instant)}, recording what is left through {@code via}: at shutdown the container's pool
-     * may be gone before the slots are done.
+     * Stops taking tasks. A running agent may go on until {@code releaseAfter}; then it is killed and its task given
+     * back to the queue without counting the attempt.
      */
-    public void drain(Instant releaseAfter, TaskQueue via) {
-        this.queue = via;
+    public void drain(Instant releaseAfter) {
         this.releaseAfter = releaseAfter;
         this.draining = true;
-        doorbell.ring();
     }
 
     /** Waits until the loop has returned. */
@@ -122,45 +161,41 @@ public final class Slot {
         return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** A user asked to cancel this task: if this slot runs it, its agent is killed within one watch step. */
-    public boolean cancel(long taskId) {
-        ClaimedTask task = current;
-        if (task == null || task.id() != taskId) {
-            return false;
-        }
-        // the supervisor sees this within one watch step and kills the agent on its own thread: the caller
-        // (the node's one LISTEN thread) must not wait for a process tree to die
-        cancelRequested = taskId;
-        return true;
+    /** True once the loop has returned. */
+    public boolean stopped() {
+        return finished.getCount() == 0;
     }
 
-    private void supervise(ClaimedTask task) throws InterruptedException {
-        current = task;
+    private Dispatcher.Ended supervise(Lease lease) throws InterruptedException {
+        ClaimedTask task = lease.task();
+        Optional<AgentExecutor> executor = executors.find(task.executor());
+        if (executor.isEmpty()) {
+            return ended(lease, Outcome.permanent("executor '" + task.executor() + "' is unknown on worker "
+                    + settings.workerId() + "; known: " + String.join(", ", executors.names())));
+        }
+        AgentRun run = AgentRun.of(task, settings.workRoot().resolve("slot-" + number),
+                settings.workRoot().resolve("tasks"));
+        Future<Outcome> agent;
         try {
-            Optional<AgentExecutor> executor = executors.find(task.executor());
-            if (executor.isEmpty()) {
-                record(task, Outcome.permanent("executor '" + task.executor() + "' is unknown on worker "
-                        + settings.workerId() + "; known: " + String.join(", ", executors.names())));
-                return;
-            }
-            AgentRun run = AgentRun.of(task, settings.workRoot().resolve("slot-" + number),
-                    settings.workRoot().resolve("tasks"));
-            Future<Outcome> agent;
-            try {
-                agent = agents.submit(() -> executor.get().run(run));
-            } catch (RejectedExecutionException e) {
-                queue.release(task, null, "agent executor service refused the task: " + e.getMessage());
-                return;
-            }
-            watch(task, run, agent);
+            agent = agents.submit(() -> executor.get().run(run));
+        } catch (RejectedExecutionException e) {
+            return ended(lease, Outcome.released("agent executor service refused the task: " + e.getMessage()));
+        }
+        try {
+            return watch(lease, run, agent);
+        } catch (InterruptedException e) {
+            stop(run, agent);
+            throw e;
         } finally {
-            current = null;
+            if (!agent.isDone()) {
+                stop(run, agent);
+            }
         }
     }
 
-    private void watch(ClaimedTask task, AgentRun run, Future<Outcome> agent) throws InterruptedException {
-        Instant deadline = Instant.now().plusSeconds(task.timeoutSeconds());
-        Instant nextRenewal = Instant.now().plus(settings.heartbeat());
+    private Dispatcher.Ended watch(Lease lease, AgentRun run, Future<Outcome> agent) throws InterruptedException {
+        ClaimedTask task = lease.task();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(task.timeoutSeconds());
         while (true) {
             Outcome outcome = null;
             try {
@@ -168,61 +203,46 @@ public final class Slot {
             } catch (TimeoutException e) {
                 // still running: look at the lease, the cancel flag, the deadline below
             } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                outcome = cause instanceof InterruptedException && draining
-                        ? null : Outcome.retryable("the executor failed: " + cause, null);
-                if (outcome == null) {
-                    queue.release(task, null, "node shutting down");
-                    return;
-                }
+                outcome = Outcome.retryable("the executor failed: " + e.getCause(), null);
             } catch (CancellationException e) {
                 outcome = Outcome.retryable("the agent was stopped", null);
-            } catch (InterruptedException e) {
-                stop(run, agent);
-                releaseQuietly(task, "node shutting down (slot interrupted)");
-                throw e;
             }
-            if (cancelRequested == task.id()) {
+            if (lease.cancelRequested()) {
                 stop(run, agent);
-                queue.markCancelled(task, "cancelled by user while running; the agent's process tree was killed");
-                return;
+                return ended(lease, Outcome.cancelled("cancelled by user while running; the agent's process tree was killed"));
             }
             if (outcome != null) {
-                record(task, outcome);
-                return;
+                return ended(lease, outcome);
             }
-            Instant now = Instant.now();
-            if (now.isAfter(deadline)) {
+            if (lease.lost()) {
                 stop(run, agent);
-                record(task, Outcome.retryable("timed out after " + task.timeoutSeconds()
+                return new Dispatcher.Ended(lease, null, null);
+            }
+            if (System.nanoTime() - deadline > 0) {
+                stop(run, agent);
+                return ended(lease, Outcome.retryable("timed out after " + task.timeoutSeconds()
                         + " s; the agent's process tree was killed", null));
-                return;
             }
             Instant release = releaseAfter;
-            if (draining && release != null && now.isAfter(release)) {
+            if (draining && release != null && Instant.now().isAfter(release)) {
                 stop(run, agent);
-                queue.release(task, null, "node " + settings.workerId() + " shut down before the agent finished");
-                return;
+                return ended(lease, Outcome.released("node " + settings.workerId()
+                        + " shut down before the agent finished"));
             }
-            if (!now.isBefore(nextRenewal)) {
-                nextRenewal = now.plus(settings.heartbeat());
-                LeaseState lease;
-                try {
-                    lease = queue.renew(task, settings.lease());
-                } catch (QueueException e) {
-                    LOG.log(Level.WARNING, task + ": lease renewal failed; will try again", e);
-                    continue;
-                }
-                if (lease == LeaseState.LOST) {
-                    stop(run, agent);
-                    LOG.warning(() -> task + ": lease lost (expired and requeued elsewhere); agent killed, outcome dropped");
-                    return;
-                }
-                if (lease == LeaseState.CANCEL_REQUESTED) {
-                    cancelRequested = task.id();
-                }
+            Duration unrenewed = lease.unrenewedFor();
+            if (unrenewed.compareTo(settings.unrenewedStop()) > 0) {
+                stop(run, agent);
+                LOG.warning(() -> lease + ": no lease renewal for " + unrenewed.toSeconds() + " s (this node cannot"
+                        + " reach the database); agent stopped, so that it cannot overlap with a run elsewhere");
+                return ended(lease, Outcome.retryable("stopped after " + unrenewed.toSeconds() + " s without a lease"
+                        + " renewal: worker " + settings.workerId() + " could not reach the database", null));
             }
         }
+    }
+
+    private Dispatcher.Ended ended(Lease lease, Outcome outcome) {
+        Duration delay = outcome.kind() == Outcome.Kind.RETRYABLE ? backoff.after(lease.task().attempt()) : Duration.ZERO;
+        return new Dispatcher.Ended(lease, outcome, delay);
     }
 
     /** Kills the agent's process tree and waits for its thread to let go. */
@@ -230,39 +250,21 @@ public final class Slot {
         run.abort();
         agent.cancel(true);
         long until = System.nanoTime() + KILL_WAIT.toNanos();
-        while (!agent.isDone() && System.nanoTime() < until) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        while (!agent.isDone() && System.nanoTime() - until < 0) {
+            if (!pause(20)) {
                 return;
             }
         }
     }
 
-    /** Records the outcome; retries a few times if the database blinks (the lease covers us meanwhile). */
-    private void record(ClaimedTask task, Outcome outcome) throws InterruptedException {
-        Duration retryDelay = backoff.after(task.attempt());
-        for (int i = 1; ; i++) {
-            try {
-                queue.finish(task, outcome, retryDelay);
-                return;
-            } catch (QueueException e) {
-                if (i == 5) {
-                    LOG.log(Level.SEVERE, task + ": could not record the outcome; the lease will expire and the task"
-                            + " run again", e);
-                    return;
-                }
-                Thread.sleep(500L * i);
-            }
-        }
-    }
-
-    private void releaseQuietly(ClaimedTask task, String reason) {
+    /** Sleeps; false when interrupted (the flag is set again). */
+    private static boolean pause(long ms) {
         try {
-            queue.release(task, null, reason);
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, task + ": could not release; its lease will expire", e);
+            Thread.sleep(ms);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 }

@@ -8,6 +8,7 @@ import jakarta.inject.Inject;
 import jakarta.inject.Named;
 
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * The body of one partition of the agent-worker job: runs one {@link Slot} until the job is stopped.
@@ -30,7 +31,12 @@ public class SlotBatchlet extends AbstractBatchlet {
 
     @Override
     public String process() {
-        Slot running = board.open(Integer.parseInt(slotNumber));
+        Optional<Slot> opened = board.open(Integer.parseInt(slotNumber));
+        if (opened.isEmpty()) {
+            // this slot number runs already (or the node is not started): nothing for this partition to do
+            return BatchStatus.COMPLETED.name();
+        }
+        Slot running = opened.get();
         slot = running;
         if (stopRequested) {
             // stop() came before the slot existed: it could not drain it, so drain it now

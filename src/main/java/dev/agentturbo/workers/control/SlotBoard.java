@@ -1,7 +1,6 @@
 package dev.agentturbo.workers.control;
 
 import dev.agentturbo.agents.control.AgentExecutors;
-import dev.agentturbo.tasks.control.TaskQueue;
 import dev.agentturbo.tasks.entity.ClaimedTask;
 import dev.agentturbo.workers.entity.WorkerSettings;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,46 +15,73 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 
-/** This node's slots: opened by the batch partitions, and told here about cancels and shutdown. */
+/** This node's slots: opened by the batch partitions, counted, drained; and the node's dispatcher they work for. */
 @ApplicationScoped
 public class SlotBoard {
 
     @Inject
     WorkerSettings settings;
     @Inject
-    TaskQueue queue;
-    @Inject
     AgentExecutors executors;
     @Inject
     @AgentThreads
     ExecutorService agents;
-    @Inject
-    Doorbell doorbell;
 
     private final Map<Integer, Slot> slots = new ConcurrentHashMap<>();
-    private volatile boolean draining;
+    private final Map<Integer, Long> closedAt = new ConcurrentHashMap<>();
+    private volatile Dispatcher dispatcher;
+    private volatile Instant drainedUntil;
 
-    /** Makes the slot a partition will run. */
-    public Slot open(int number) {
-        Slot slot = new Slot(number, settings, queue, executors, agents, doorbell);
-        if (draining) {
-            slot.drain(Instant.now());
+    /** The dispatcher the slots take their tasks from; set before the slots' job starts. */
+    public void use(Dispatcher dispatcher) {
+        this.dispatcher = dispatcher;
+    }
+
+    /**
+     * Makes the slot a partition will run; empty when a live slot has this number already (the partition then
+     * ends at once) or when the node has no dispatcher yet.
+     */
+    public Optional<Slot> open(int number) {
+        Dispatcher d = dispatcher;
+        if (d == null) {
+            return Optional.empty();
         }
-        slots.put(number, slot);
-        return slot;
+        Slot slot = new Slot(number, settings, d, executors, agents);
+        if (slots.putIfAbsent(number, slot) != null) {
+            return Optional.empty();
+        }
+        Instant until = drainedUntil;
+        if (until != null) {
+            slot.drain(until);
+        }
+        return Optional.of(slot);
     }
 
     public void closed(Slot slot) {
-        slots.remove(slot.number(), slot);
+        if (slots.remove(slot.number(), slot)) {
+            closedAt.put(slot.number(), System.nanoTime());
+        }
     }
 
-    /** Kills the agent of this task if one of this node's slots runs it. */
+    /** Kills the agent of this task if this node runs it. */
     public boolean cancel(long taskId) {
-        return slots.values().stream().anyMatch(s -> s.cancel(taskId));
+        Dispatcher d = dispatcher;
+        return d != null && d.cancel(taskId);
     }
 
+    /** How many slots' loops run now. */
     public int open() {
-        return slots.size();
+        return (int) slots.values().stream().filter(s -> !s.stopped()).count();
+    }
+
+    public boolean isOpen(int number) {
+        Slot s = slots.get(number);
+        return s != null && !s.stopped();
+    }
+
+    /** When the slot of this number last closed ({@link System#nanoTime()}), if it ever did. */
+    public Optional<Long> closedAt(int number) {
+        return Optional.ofNullable(closedAt.get(number));
     }
 
     public int busy() {
@@ -68,14 +94,16 @@ public class SlotBoard {
                 .map(s -> Map.entry(s.number(), s.current())).toList();
     }
 
-    /**
-     * Stops claiming everywhere; running agents get {@code grace} to finish before they are released. What is
-     * left is recorded through {@code via}.
-     */
-    public void drainAll(Duration grace, TaskQueue via) {
-        draining = true;
+    /** The slot of this number, if open. */
+    public Optional<Slot> slot(int number) {
+        return Optional.ofNullable(slots.get(number));
+    }
+
+    /** Stops taking tasks everywhere; running agents get {@code grace} to finish before they are released. */
+    public void drainAll(Duration grace) {
         Instant until = Instant.now().plus(grace);
-        slots.values().forEach(s -> s.drain(until, via));
+        drainedUntil = until;
+        slots.values().forEach(s -> s.drain(until));
     }
 
     /** Waits until every slot's loop has returned. */

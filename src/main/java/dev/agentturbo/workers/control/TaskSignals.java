@@ -1,5 +1,7 @@
 package dev.agentturbo.workers.control;
 
+import dev.agentturbo.platform.DirectConnections;
+import dev.agentturbo.platform.OutageLog;
 import dev.agentturbo.tasks.control.TaskQueue;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -7,15 +9,15 @@ import org.postgresql.PGNotification;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Properties;
+import java.time.Duration;
 import java.util.function.LongConsumer;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * This node's one LISTEN connection. A NOTIFY on the ready channel rings the doorbell (idle slots claim at once);
- * one on the cancel channel tells the slots which task to kill. The connection is the driver's own, outside the
- * pool, since it is held for the node's life. If it drops, it is opened again and the doorbell rung, so a
+ * This node's one LISTEN connection. A NOTIFY on the ready channel wakes the dispatcher (it claims for its idle
+ * slots at once); one on the cancel channel names the task whose agent to kill. The connection is the driver's
+ * own, outside the pool, since it is held for the node's life; it is checked every 15 s and has a socket timeout,
+ * so a dead or half-open one is noticed. If it drops, it is opened again and the dispatcher woken, so a
  * notification lost meanwhile costs at most one poll interval.
  */
 public final class TaskSignals implements AutoCloseable {
@@ -23,23 +25,21 @@ public final class TaskSignals implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TaskSignals.class.getName());
     private static final int WAIT_MS = 1000;
     private static final long KEEPALIVE_MS = 15_000;
+    private static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(10);
 
-    private final String url;
-    private final Properties credentials;
-    private final Doorbell doorbell;
+    private final DirectConnections connections;
+    private final Runnable onReady;
     private final LongConsumer onCancel;
+    private final OutageLog outage;
     private final Thread thread;
     private volatile boolean running = true;
     private volatile boolean listening;
 
-    public TaskSignals(String url, String user, String password, Doorbell doorbell, LongConsumer onCancel) {
-        this.url = url;
-        this.credentials = new Properties();
-        credentials.setProperty("user", user);
-        credentials.setProperty("password", password == null ? "" : password);
-        credentials.setProperty("ApplicationName", "agent-turbo-listener");
-        this.doorbell = doorbell;
+    public TaskSignals(DirectConnections connections, Runnable onReady, LongConsumer onCancel) {
+        this.connections = connections;
+        this.onReady = onReady;
         this.onCancel = onCancel;
+        this.outage = new OutageLog(LOG, "the LISTEN connection to " + connections.where());
         this.thread = new Thread(this::listen, "agent-turbo-listener");
         thread.setDaemon(true);
     }
@@ -57,17 +57,15 @@ public final class TaskSignals implements AutoCloseable {
     private void listen() {
         long backoffMs = 500;
         while (running) {
-            try (Connection c = new org.postgresql.Driver().connect(url, credentials)) {
-                if (c == null) {
-                    throw new SQLException("not a PostgreSQL JDBC URL: " + url);
-                }
+            try (Connection c = connections.open("agent-turbo-listener", SOCKET_TIMEOUT, Duration.ZERO)) {
                 try (Statement s = c.createStatement()) {
                     s.execute("LISTEN " + TaskQueue.READY_CHANNEL);
                     s.execute("LISTEN " + TaskQueue.CANCEL_CHANNEL);
                 }
                 listening = true;
                 backoffMs = 500;
-                doorbell.ring();
+                outage.recovered();
+                onReady.run();
                 PGConnection pg = c.unwrap(PGConnection.class);
                 long lastCheck = System.currentTimeMillis();
                 while (running) {
@@ -85,10 +83,9 @@ public final class TaskSignals implements AutoCloseable {
             } catch (SQLException | RuntimeException e) {
                 listening = false;
                 if (running) {
-                    LOG.log(Level.WARNING, "LISTEN connection lost; slots fall back to polling, reconnecting in "
-                            + backoffMs + " ms: " + e.getMessage());
+                    outage.failed(e, "the dispatcher falls back to polling; reconnecting in " + backoffMs + " ms");
                     sleep(backoffMs);
-                    backoffMs = Math.min(backoffMs * 2, 10_000);
+                    backoffMs = Math.min(backoffMs * 2, 2_000);
                 }
             }
         }
@@ -109,7 +106,7 @@ public final class TaskSignals implements AutoCloseable {
             }
         }
         if (ready) {
-            doorbell.ring();
+            onReady.run();
         }
     }
 

@@ -10,12 +10,14 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * agent_workers: each node registers at start, writes a heartbeat while it lives and marks itself stopped at the
- * end. Times come from the database's clock, so nodes with skewed clocks still agree on heartbeat ages.
+ * agent_workers: each node registers when it first reaches the database, writes a heartbeat while it lives and
+ * marks itself stopped at the end (through its dispatcher's connection); the API lists them. Times come from the
+ * database's clock, so nodes with skewed clocks still agree on heartbeat ages.
  */
 @ApplicationScoped
 public class WorkerRegistry {
@@ -25,19 +27,24 @@ public class WorkerRegistry {
 
     // A node (re)starting under its id starts afresh: active, new start time, nothing busy.
     private static final String REGISTER = """
-            INSERT INTO agent_workers (id, host, slots, busy_slots, state, version, started_at, heartbeat_at)
-            VALUES (?, ?, ?, 0, 'active', ?, now(), now())
+            INSERT INTO agent_workers (id, host, slots, busy_slots, live_slots, state, version, started_at, heartbeat_at)
+            VALUES (?, ?, ?, 0, 0, 'active', ?, now(), now())
             ON CONFLICT (id) DO UPDATE
-               SET host = EXCLUDED.host, slots = EXCLUDED.slots, busy_slots = 0, state = 'active',
+               SET host = EXCLUDED.host, slots = EXCLUDED.slots, busy_slots = 0, live_slots = 0, state = 'active',
                    version = EXCLUDED.version, started_at = now(), heartbeat_at = now()
             """;
 
     private static final String HEARTBEAT = """
-            UPDATE agent_workers SET heartbeat_at = now(), busy_slots = ?, state = ? WHERE id = ?
+            UPDATE agent_workers SET heartbeat_at = now(), busy_slots = ?, live_slots = ?, state = ? WHERE id = ?
+            """;
+
+    private static final String ALIVE = """
+            SELECT 1 FROM agent_workers
+             WHERE id = ? AND state <> 'stopped' AND heartbeat_at > now() - make_interval(secs => ?)
             """;
 
     private static final String LIST = """
-            SELECT id, host, slots, busy_slots, state, version, started_at,
+            SELECT id, host, slots, live_slots, busy_slots, state, version, started_at,
                    EXTRACT(EPOCH FROM now() - heartbeat_at) AS heartbeat_age
               FROM agent_workers ORDER BY started_at DESC, id
             """;
@@ -52,39 +59,36 @@ public class WorkerRegistry {
         this.dataSource = dataSource;
     }
 
-    private static final String ALIVE = """
-            SELECT 1 FROM agent_workers
-             WHERE id = ? AND state <> 'stopped' AND heartbeat_at > now() - make_interval(secs => ?)
-            """;
-
     /** True when a node of this id, not stopped, wrote a heartbeat within {@code recent}: a duplicate id. */
-    public boolean aliveElsewhere(String id, java.time.Duration recent) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(ALIVE)) {
+    public boolean aliveElsewhere(Connection c, String id, Duration recent) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(ALIVE)) {
             ps.setString(1, id);
             ps.setDouble(2, recent.toSeconds());
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
             }
-        } catch (SQLException e) {
-            throw new QueueException("could not read worker " + id, e);
         }
     }
 
-    public void register(String id, String host, int slots, String version) {
-        update(REGISTER, id, ps -> {
+    public void register(Connection c, String id, String host, int slots, String version) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(REGISTER)) {
             ps.setString(1, id);
             ps.setString(2, host);
             ps.setInt(3, slots);
             ps.setString(4, version);
-        });
+            ps.executeUpdate();
+        }
     }
 
-    public void heartbeat(String id, int busySlots, String state) {
-        update(HEARTBEAT, id, ps -> {
+    /** Writes the heartbeat; false when the node has no row (deleted by hand): register it again. */
+    public boolean beat(Connection c, String id, int busySlots, int liveSlots, String state) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(HEARTBEAT)) {
             ps.setInt(1, busySlots);
-            ps.setString(2, state);
-            ps.setString(3, id);
-        });
+            ps.setInt(2, liveSlots);
+            ps.setString(3, state);
+            ps.setString(4, id);
+            return ps.executeUpdate() == 1;
+        }
     }
 
     /** Every node, most recently started first. */
@@ -93,25 +97,12 @@ public class WorkerRegistry {
              ResultSet rs = ps.executeQuery()) {
             List<Worker> workers = new ArrayList<>();
             while (rs.next()) {
-                workers.add(new Worker(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getString(5),
-                        rs.getString(6), rs.getTimestamp(7).toInstant(), rs.getDouble(8)));
+                workers.add(new Worker(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getInt(5),
+                        rs.getString(6), rs.getString(7), rs.getTimestamp(8).toInstant(), rs.getDouble(9)));
             }
             return workers;
         } catch (SQLException e) {
             throw new QueueException("could not list the workers", e);
-        }
-    }
-
-    private interface Binder {
-        void bind(PreparedStatement ps) throws SQLException;
-    }
-
-    private void update(String sql, String id, Binder binder) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            binder.bind(ps);
-            ps.executeUpdate();
-        } catch (SQLException e) {
-            throw new QueueException("could not update worker " + id, e);
         }
     }
 }

@@ -2,12 +2,16 @@ package dev.agentturbo.workers.control;
 
 import dev.agentturbo.agents.control.AgentExecutors;
 import dev.agentturbo.agents.entity.ExecutorSettings;
+import dev.agentturbo.platform.DatabaseLink;
+import dev.agentturbo.platform.DirectConnections;
+import dev.agentturbo.tasks.control.TaskLeases;
 import dev.agentturbo.tasks.control.TaskQueue;
 import dev.agentturbo.tasks.entity.NewTask;
 import dev.agentturbo.tasks.entity.Submitted;
 import dev.agentturbo.tasks.entity.TaskStatus;
 import dev.agentturbo.testing.PooledDataSource;
 import dev.agentturbo.testing.TaskRows;
+import dev.agentturbo.testing.TcpProxy;
 import dev.agentturbo.testing.TestDatabase;
 import dev.agentturbo.workers.entity.WorkerSettings;
 import jakarta.batch.operations.JobOperator;
@@ -23,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -51,6 +56,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AgentWorkerJobIT {
 
     private static final int SLOTS = 3;
+    private static final Duration UNRENEWED_STOP = Duration.ofSeconds(5);
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Set<BatchStatus> ENDED = EnumSet.of(BatchStatus.COMPLETED, BatchStatus.FAILED,
             BatchStatus.STOPPED, BatchStatus.ABANDONED);
@@ -59,10 +65,13 @@ class AgentWorkerJobIT {
     private static PooledDataSource pool;
     private static TaskRows rows;
     private static WeldContainer container;
+    private static TcpProxy proxy;
+    private static Dispatcher dispatcher;
     private static TaskSignals signals;
     private static TaskQueue queue;
     private static SlotBoard board;
     private static JobOperator operator;
+    private static WorkerSettings settings;
 
     private long execution;
 
@@ -72,31 +81,45 @@ class AgentWorkerJobIT {
         pool = new PooledDataSource(db.dataSource(), 20);
         rows = new TaskRows(pool);
         Path workRoot = Path.of("target", "agent-worker-it", db.name()).toAbsolutePath();
-        AgentWorkerJobBeans.use(pool,
-                new WorkerSettings("it-node", SLOTS, Duration.ofSeconds(6), Duration.ofSeconds(2),
-                        Duration.ofMillis(500), Duration.ofSeconds(1), workRoot, Duration.ofMillis(200),
-                        Duration.ofSeconds(1)),
-                new ExecutorSettings("claude", List.of("cat", "sleep")));
+        settings = new WorkerSettings("it-node", SLOTS, Duration.ofSeconds(6), Duration.ofSeconds(2),
+                Duration.ofMillis(500), Duration.ofSeconds(1), workRoot, Duration.ofMillis(200),
+                Duration.ofSeconds(1), UNRENEWED_STOP, Duration.ZERO);
+        AgentWorkerJobBeans.use(pool, settings, new ExecutorSettings("claude", List.of("cat", "sleep")));
         // JBeret SE takes its artifacts from the Weld container registered under this id, if one runs. Its CDI
         // extension adds the batch scopes and BatchBeanProducer (@BatchProperty, JobContext, StepContext).
         container = new Weld(RegistrySingletonProvider.STATIC_INSTANCE)
                 .disableDiscovery()
                 .addExtension(new BatchCDIExtension())
                 .addBeanClasses(SlotBatchlet.class, SlotPartitionMapper.class, SlotBoard.class,
-                        TaskQueue.class, Doorbell.class, AgentExecutors.class, AgentWorkerJobBeans.class)
+                        TaskQueue.class, AgentExecutors.class, AgentWorkerJobBeans.class)
                 .initialize();
         queue = container.select(TaskQueue.class).get();
         board = container.select(SlotBoard.class).get();
-        signals = new TaskSignals(db.url(), TestDatabase.USER, TestDatabase.PASSWORD,
-                container.select(Doorbell.class).get(), board::cancel).start();
+        // the dispatcher reaches the database through a proxy the tests can cut, as a network would
+        proxy = TcpProxy.start("127.0.0.1", URI.create(db.url().substring("jdbc:".length())).getPort());
+        String viaProxy = db.url().replaceFirst(":\\d+/", ":" + proxy.port() + "/");
+        DirectConnections connections = new DirectConnections(viaProxy, TestDatabase.USER, TestDatabase.PASSWORD);
+        dispatcher = new Dispatcher(settings, new TaskLeases(), new WorkerRegistry(pool),
+                new DatabaseLink(connections, "it-dispatcher", settings.lease(), settings.lease().dividedBy(2)),
+                "it-host", "test", board::open, Thread::new).start();
+        board.use(dispatcher);
+        signals = new TaskSignals(new DirectConnections(db.url(), TestDatabase.USER, TestDatabase.PASSWORD),
+                dispatcher::ring, board::cancel).start();
         TaskRows.await(WAIT, "LISTEN connection open", signals::listening);
+        TaskRows.await(WAIT, "the dispatcher registered the node", dispatcher::registered);
         operator = BatchRuntime.getJobOperator();
     }
 
     @AfterAll
-    static void stopContainer() {
+    static void stopContainer() throws InterruptedException {
         if (signals != null) {
             signals.close();
+        }
+        if (dispatcher != null) {
+            dispatcher.close(Duration.ofSeconds(5));
+        }
+        if (proxy != null) {
+            proxy.close();
         }
         if (container != null) {
             container.shutdown();
@@ -111,6 +134,7 @@ class AgentWorkerJobIT {
 
     @BeforeEach
     void startJob() throws InterruptedException {
+        proxy.restore();
         rows.deleteAll();
         Properties parameters = new Properties();
         parameters.setProperty(SlotPartitionMapper.SLOTS, Integer.toString(SLOTS));
@@ -165,8 +189,8 @@ class AgentWorkerJobIT {
         System.out.printf("job stopped with a running agent in %d ms%n",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         assertEquals(BatchStatus.STOPPED, status);
+        awaitStatus(id, TaskStatus.PENDING);
         Map<String, Object> row = rows.row(id);
-        assertEquals("pending", row.get("status"));
         assertEquals(0, row.get("attempt"), "the released attempt is not counted");
         assertNull(row.get("assigned_worker_id"));
         assertNull(row.get("lease_expires_at"));
@@ -221,6 +245,96 @@ class AgentWorkerJobIT {
         assertFalse(board.view().stream().anyMatch(e -> e.getKey() == 9), "slot 9 closed");
     }
 
+    @Test
+    void aSlotWhoseDatabaseIsAwayWhileItsTaskIsCancelledGoesOnAndTheCancelIsRecordedLater() throws Exception {
+        long id = submit(command("", 600, 3, "sleep", "64"));
+        awaitAgentRunning(id, "64");
+        int slot = runningSlotOf(id);
+
+        proxy.cut();
+        assertTrue(board.cancel(id), "the node holds the task"); // as the LISTEN connection would pass it on
+        TaskRows.await(WAIT, "agent process killed", () -> !agentProcessAlive("64"));
+        Thread.sleep(1500); // the dispatcher fails to record a few times meanwhile
+        assertEquals("running", rows.status(id), "nothing could be written while the database was away");
+        assertTrue(board.isOpen(slot), "slot " + slot + " is alive");
+
+        proxy.restore();
+        awaitStatus(id, TaskStatus.CANCELLED);
+        long next = submit(command("after the outage", 60, 1, "cat"));
+        awaitStatus(next, TaskStatus.COMPLETED);
+        assertEquals(SLOTS, board.open(), "every slot is alive");
+    }
+
+    @Test
+    void aStopWhileTheDatabaseIsAwayEndsTheJobAndTheReleaseIsRecordedWhenItReturns() throws Exception {
+        long id = submit(command("", 600, 3, "sleep", "65"));
+        awaitAgentRunning(id, "65");
+
+        proxy.cut();
+        BatchStatus status = stopAndAwaitEnd();
+
+        assertEquals(BatchStatus.STOPPED, status, "the partitions ended although the release could not be written");
+        TaskRows.await(WAIT, "agent process killed", () -> !agentProcessAlive("65"));
+        assertEquals("running", rows.status(id));
+        proxy.restore();
+        awaitStatus(id, TaskStatus.PENDING);
+        assertEquals(0, rows.row(id).get("attempt"), "the released attempt is not counted");
+    }
+
+    @Test
+    void anAgentWhoseLeaseCannotBeRenewedIsStoppedAfterTheConfiguredTimeAndItsAttemptRecordedLater() throws Exception {
+        long id = submit(command("", 600, 3, "sleep", "66"));
+        awaitAgentRunning(id, "66");
+
+        long cut = System.nanoTime();
+        proxy.cut();
+        TaskRows.await(UNRENEWED_STOP.plusSeconds(10), "agent stopped", () -> !agentProcessAlive("66"));
+        Duration after = Duration.ofNanos(System.nanoTime() - cut);
+        System.out.printf("agent stopped %d ms after its node lost the database (setting: %d s)%n",
+                after.toMillis(), UNRENEWED_STOP.toSeconds());
+        assertTrue(after.compareTo(UNRENEWED_STOP.minus(settings.heartbeat())) >= 0, "not before the setting: " + after);
+
+        proxy.restore();
+        TaskRows.await(WAIT, "attempt recorded", () -> rows.row(id).get("error") != null);
+        Map<String, Object> row = rows.row(id);
+        assertTrue(((String) row.get("error")).contains("without a lease renewal"), (String) row.get("error"));
+        assertEquals(1, row.get("attempt"));
+    }
+
+    @Test
+    void aSlotWhosePartitionEndedIsStartedAgain() throws Exception {
+        SlotJobs jobs = new SlotJobs(() -> operator, board, "it-node");
+        assertEquals(0, jobs.ensure(SLOTS), "all slots run");
+        board.slot(2).orElseThrow().drain(java.time.Instant.now()); // its loop ends, as if its partition had died
+        TaskRows.await(WAIT, "slot 2 closed", () -> !board.isOpen(2));
+
+        assertEquals(1, jobs.ensure(SLOTS));
+
+        TaskRows.await(WAIT, "slot 2 open again", () -> board.isOpen(2));
+        assertEquals(SLOTS, board.open());
+        List<Long> ids = submitAll(IntStream.range(0, 9).mapToObj(i -> TaskRows.simulated("again " + i, 100)).toList());
+        TaskRows.await(WAIT, "9 tasks completed", () -> rows.count("status = 'completed'") == ids.size());
+        jobs.stopAll(WAIT);
+    }
+
+    @Test
+    void thirtySlotsTakeThreeHundredTasksEachExactlyOnce() throws Exception {
+        stopAndAwaitEnd();
+        TaskRows.await(WAIT, "all slots closed", () -> board.open() == 0);
+        Properties parameters = new Properties();
+        parameters.setProperty(SlotPartitionMapper.SLOTS, "30");
+        execution = operator.start("agent-worker", parameters);
+        TaskRows.await(WAIT, "30 slots open", () -> board.open() == 30);
+
+        List<Long> ids = submitAll(IntStream.range(0, 300).mapToObj(i -> TaskRows.simulated("many " + i, 50 + i % 5 * 20))
+                .toList());
+        TaskRows.await(Duration.ofMinutes(2), "300 tasks completed", () -> rows.count("status = 'completed'") == 300);
+
+        assertEquals(300, rows.count("id = ANY(?) AND attempt = 1", (Object) ids.toArray(Long[]::new)));
+        assertEquals(30L, rows.value("SELECT count(DISTINCT slot) FROM agent_tasks"), "every slot took tasks");
+        assertEquals(0, dispatcher.held(), "no lease left behind");
+    }
+
     // --- helpers ------------------------------------------------------------------------------------------------
 
     private static NewTask command(String prompt, int timeoutSeconds, int maxAttempts, String program, String... args) {
@@ -240,6 +354,11 @@ class AgentWorkerJobIT {
     private static void awaitStatus(long id, TaskStatus status) throws InterruptedException {
         TaskRows.await(WAIT, "task " + id + " " + status.value() + " (is " + rows.status(id) + ")",
                 () -> status.value().equals(rows.status(id)));
+    }
+
+    private static int runningSlotOf(long id) {
+        return board.view().stream().filter(e -> e.getValue().map(t -> t.id() == id).orElse(false))
+                .findFirst().orElseThrow().getKey();
     }
 
     /** Waits until a slot of this node supervises the task and its agent's process ({@code sleep <arg>}) runs. */

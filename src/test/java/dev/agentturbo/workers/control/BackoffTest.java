@@ -39,12 +39,16 @@ class BackoffTest {
     }
 
     @Test
-    void aLeaseThatOneMissedHeartbeatCouldLoseIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> new WorkerSettings("w", 1, Duration.ofSeconds(8),
-                Duration.ofSeconds(4), Duration.ofSeconds(2), Duration.ofSeconds(30), Path.of("."),
-                Duration.ofSeconds(5), Duration.ofSeconds(300)));
-        assertThrows(IllegalArgumentException.class, () -> new WorkerSettings("w", -1, Duration.ofSeconds(12),
-                Duration.ofSeconds(4), Duration.ofSeconds(2), Duration.ofSeconds(30), Path.of("."),
-                Duration.ofSeconds(5), Duration.ofSeconds(300)));
+    void settingsThatCouldLoseLeasesOrStopAgentsAtOneMissedRenewalAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> settings(1, 8, 4, 600), "lease not above 2 heartbeats");
+        assertThrows(IllegalArgumentException.class, () -> settings(-1, 12, 4, 600), "negative slots");
+        assertThrows(IllegalArgumentException.class, () -> settings(1, 12, 4, 7), "unrenewed stop below 2 heartbeats");
+        settings(1, 9, 4, 8);
+    }
+
+    private static WorkerSettings settings(int slots, int lease, int heartbeat, int unrenewedStop) {
+        return new WorkerSettings("w", slots, Duration.ofSeconds(lease), Duration.ofSeconds(heartbeat),
+                Duration.ofSeconds(2), Duration.ofSeconds(30), Path.of("."), Duration.ofSeconds(5),
+                Duration.ofSeconds(300), Duration.ofSeconds(unrenewedStop), Duration.ZERO);
     }
 }

@@ -1,0 +1,432 @@
+package dev.agentturbo.tasks.control;
+
+import dev.agentturbo.tasks.entity.ClaimedTask;
+import dev.agentturbo.tasks.entity.Outcome;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Every statement of the lease protocol: claim, renew, record an attempt's end, requeue expired leases, promote
+ * scheduled tasks, delete old finished ones. Each method runs on the connection it is given, in whatever
+ * transaction the caller has open: a node's dispatcher groups a round's records and its claim into one commit.
+ * <p>
+ * The invariants: a pending task is claimed by one holder only ({@code FOR UPDATE SKIP LOCKED}); each claim takes a
+ * new lease token from one sequence, so tokens only grow; every write after the claim names (id, lease token) and
+ * {@code status = 'running'}, so a holder whose lease was taken over changes nothing; an expired lease is requeued
+ * only by a node that, like the database, has been up for a whole lease (so holders cut off with everybody else
+ * renew first).
+ */
+public final class TaskLeases {
+
+    private static final Logger LOG = Logger.getLogger(TaskLeases.class.getName());
+
+    // The node takes up to n of the most urgent ready tasks for its n free slots, in one statement. SKIP LOCKED
+    // lets concurrent claimers pass each other's rows, so each pending row goes to exactly one of them; each
+    // claimed row gets a new lease token (the fencing token) and slot number i of the array gets the i-th row.
+    private static final String CLAIM = """
+            WITH next AS (
+                SELECT id, row_number() OVER () AS n
+                  FROM (SELECT id FROM agent_tasks
+                         WHERE status = 'pending' AND run_after <= now()
+                         ORDER BY priority DESC, id
+                         LIMIT ?
+                         FOR UPDATE SKIP LOCKED) ready)
+            UPDATE agent_tasks t
+               SET status = 'running', assigned_worker_id = ?, slot = (?::int[])[next.n], attempt = t.attempt + 1,
+                   lease_token = nextval('agent_tasks_lease_token'),
+                   lease_expires_at = now() + make_interval(secs => ?), started_at = now(), completed_at = NULL
+              FROM next
+             WHERE t.id = next.id
+            RETURNING t.id, t.attempt, t.max_attempts, t.lease_token, t.slot, t.executor, t.prompt, t.options::text,
+                      t.timeout_seconds
+            """;
+
+    // One statement extends every lease the node holds, each fenced by its token; a row that does not come back
+    // is no longer the node's. Only lease_expires_at changes and no index covers it: a HOT update.
+    private static final String RENEW = """
+            UPDATE agent_tasks t SET lease_expires_at = now() + make_interval(secs => ?)
+              FROM unnest(?::bigint[], ?::bigint[]) AS held(id, token)
+             WHERE t.id = held.id AND t.lease_token = held.token AND t.status = 'running'
+            RETURNING t.lease_token, t.cancel_requested
+            """;
+
+    // The attempt succeeded: completed, fenced. Cost and tokens add up over attempts: they are what was paid
+    // (sum() skips unknowns and stays null while no attempt reported any, e.g. for a command).
+    private static final String COMPLETE = """
+            UPDATE agent_tasks
+               SET status = 'completed', completed_at = now(), lease_expires_at = NULL,
+                   result = ?, error = NULL, exit_code = ?,
+                   cost_usd = (SELECT sum(v) FROM (VALUES (cost_usd), (?::numeric)) paid(v)),
+                   input_tokens = (SELECT sum(v) FROM (VALUES (input_tokens), (?::bigint)) paid(v)),
+                   output_tokens = (SELECT sum(v) FROM (VALUES (output_tokens), (?::bigint)) paid(v)),
+                   num_turns = ?, session_id = ?
+             WHERE id = ? AND lease_token = ? AND status = 'running'
+            """;
+
+    // The attempt failed, fenced. A user's cancel that came in meanwhile wins; then the last attempt or a
+    // permanent failure fails the task; else it waits for its backoff (scheduled) or is claimable at once.
+    private static final String FAIL = """
+            WITH held AS (
+                SELECT id, CASE WHEN cancel_requested THEN 'cancelled'
+                                WHEN attempt >= max_attempts OR ? THEN 'failed'
+                                WHEN ? > 0 THEN 'scheduled' ELSE 'pending' END AS next
+                  FROM agent_tasks
+                 WHERE id = ? AND lease_token = ? AND status = 'running'
+                   FOR UPDATE)
+            UPDATE agent_tasks t
+               SET status = held.next,
+                   completed_at = CASE WHEN held.next IN ('failed', 'cancelled') THEN now() END,
+                   assigned_worker_id = CASE WHEN held.next IN ('failed', 'cancelled') THEN t.assigned_worker_id END,
+                   slot = CASE WHEN held.next IN ('failed', 'cancelled') THEN t.slot END,
+                   run_after = now() + make_interval(secs => ?), lease_expires_at = NULL,
+                   result = ?, error = ?, exit_code = ?,
+                   cost_usd = (SELECT sum(v) FROM (VALUES (t.cost_usd), (?::numeric)) paid(v)),
+                   input_tokens = (SELECT sum(v) FROM (VALUES (t.input_tokens), (?::bigint)) paid(v)),
+                   output_tokens = (SELECT sum(v) FROM (VALUES (t.output_tokens), (?::bigint)) paid(v)),
+                   num_turns = ?, session_id = ?
+              FROM held
+             WHERE t.id = held.id
+            RETURNING t.status
+            """;
+
+    // Back to the queue without counting the attempt (this node stops, or the usage limit holds until a reset),
+    // fenced; the lease token is not given back. A user's cancel that came in meanwhile wins.
+    private static final String RELEASE = """
+            WITH held AS (
+                SELECT id, CASE WHEN cancel_requested THEN 'cancelled'
+                                WHEN ?::timestamptz > now() THEN 'scheduled' ELSE 'pending' END AS next
+                  FROM agent_tasks
+                 WHERE id = ? AND lease_token = ? AND status = 'running'
+                   FOR UPDATE)
+            UPDATE agent_tasks t
+               SET status = held.next,
+                   completed_at = CASE WHEN held.next = 'cancelled' THEN now() END,
+                   attempt = CASE WHEN held.next = 'cancelled' THEN t.attempt ELSE t.attempt - 1 END,
+                   assigned_worker_id = CASE WHEN held.next = 'cancelled' THEN t.assigned_worker_id END,
+                   slot = CASE WHEN held.next = 'cancelled' THEN t.slot END,
+                   lease_expires_at = NULL, run_after = GREATEST(now(), ?), error = ?
+              FROM held
+             WHERE t.id = held.id
+            RETURNING t.status
+            """;
+
+    // The holder killed the agent because a user asked to cancel: cancelled, fenced.
+    private static final String CANCELLED = """
+            UPDATE agent_tasks
+               SET status = 'cancelled', completed_at = now(), lease_expires_at = NULL, error = ?
+             WHERE id = ? AND lease_token = ? AND status = 'running'
+            RETURNING status
+            """;
+
+    // What became of a task whose fenced write matched nothing: for the log line only.
+    private static final String NOW_HELD = "SELECT status, lease_token, assigned_worker_id FROM agent_tasks WHERE id = ?";
+
+    // Tasks whose holder stopped renewing (node died, hung or was cut off) go back to the queue; the lost attempt
+    // counts, and after the last one the task fails with the reason. Only when the database itself has been up
+    // for a whole lease (the caller also checks its own connection): after a database restart every holder gets
+    // a lease's time to renew first. SKIP LOCKED: two nodes reaping at once never collide.
+    private static final String REQUEUE_EXPIRED = """
+            UPDATE agent_tasks t
+               SET status = CASE WHEN t.cancel_requested THEN 'cancelled'
+                                 WHEN t.attempt >= t.max_attempts THEN 'failed' ELSE 'pending' END,
+                   completed_at = CASE WHEN t.cancel_requested OR t.attempt >= t.max_attempts THEN now() END,
+                   error = 'lease expired: worker ' || t.assigned_worker_id || ' stopped renewing attempt ' || t.attempt,
+                   assigned_worker_id = CASE WHEN t.cancel_requested OR t.attempt >= t.max_attempts
+                                             THEN t.assigned_worker_id END,
+                   slot = NULL, lease_expires_at = NULL, run_after = now()
+              FROM (SELECT id FROM agent_tasks
+                     WHERE status = 'running' AND lease_expires_at < now()
+                       AND pg_postmaster_start_time() < now() - make_interval(secs => ?)
+                     FOR UPDATE SKIP LOCKED) expired
+             WHERE t.id = expired.id
+            RETURNING t.id, t.status, t.attempt, t.error
+            """;
+
+    // Scheduled tasks whose time has come become claimable, the earliest first; the answer also says when the
+    // next one is due, so that a node can promote it on time without polling.
+    private static final String PROMOTE_DUE = """
+            WITH due AS (
+                SELECT id FROM agent_tasks
+                 WHERE status = 'scheduled' AND run_after <= now()
+                 ORDER BY run_after
+                 LIMIT ?
+                 FOR UPDATE SKIP LOCKED),
+            promoted AS (
+                UPDATE agent_tasks t SET status = 'pending' FROM due WHERE t.id = due.id RETURNING t.id)
+            SELECT coalesce((SELECT array_agg(id) FROM promoted), '{}'::bigint[]),
+                   (SELECT EXTRACT(EPOCH FROM min(run_after) - now())
+                      FROM agent_tasks WHERE status = 'scheduled' AND run_after > now())
+            """;
+
+    // Retention: finished tasks older than the configured age go, oldest first, a small batch at a time (their
+    // output goes with them). One node at a time: the others skip while the advisory lock is taken.
+    private static final String DELETE_FINISHED = """
+            DELETE FROM agent_tasks
+             WHERE pg_try_advisory_xact_lock(hashtext('agent_turbo_retention'))
+               AND id IN (SELECT id FROM agent_tasks
+                           WHERE status IN ('completed', 'failed', 'cancelled')
+                             AND completed_at < now() - make_interval(secs => ?)
+                           ORDER BY completed_at
+                           LIMIT ?
+                           FOR UPDATE SKIP LOCKED)
+            """;
+
+    private static final String NOTIFY = "SELECT pg_notify(?, '')";
+
+    /** What became of one task whose lease expired. */
+    public record Requeued(long id, String status, int attempt, String reason) {
+    }
+
+    /**
+     * Scheduled tasks made claimable, and how long until the next scheduled one is due by the database's clock
+     * (null when none waits).
+     */
+    public record Promotion(List<Long> promoted, Duration nextDueIn) {
+    }
+
+    /**
+     * Claims up to {@code slots.length} ready tasks: the i-th claimed row goes to slot {@code slots[i]}.
+     *
+     * @return the claimed tasks, fewer than asked (or none) when fewer were ready
+     */
+    public List<ClaimedTask> claim(Connection c, String workerId, int[] slots, Duration lease) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
+            ps.setInt(1, slots.length);
+            ps.setString(2, workerId);
+            ps.setArray(3, c.createArrayOf("integer", java.util.Arrays.stream(slots).boxed().toArray()));
+            ps.setLong(4, lease.toSeconds());
+            List<ClaimedTask> claimed = new ArrayList<>(slots.length);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    claimed.add(new ClaimedTask(rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getLong(4), workerId,
+                            rs.getInt(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getInt(9)));
+                }
+            }
+            return claimed;
+        }
+    }
+
+    /**
+     * Extends the leases of the tasks this node holds.
+     *
+     * @return by lease token, for each lease still held, whether a user asked to cancel its task; a lease missing
+     * from the answer is no longer this node's (it expired and the task was requeued)
+     */
+    public Map<Long, Boolean> renew(Connection c, Collection<ClaimedTask> held, Duration lease) throws SQLException {
+        Map<Long, Boolean> renewed = new HashMap<>();
+        if (held.isEmpty()) {
+            return renewed;
+        }
+        try (PreparedStatement ps = c.prepareStatement(RENEW)) {
+            ps.setLong(1, lease.toSeconds());
+            ps.setArray(2, longs(c, held.stream().map(ClaimedTask::id).toArray()));
+            ps.setArray(3, longs(c, held.stream().map(ClaimedTask::leaseToken).toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    renewed.put(rs.getLong(1), rs.getBoolean(2));
+                }
+            }
+        }
+        return renewed;
+    }
+
+    /** One attempt's end, to be recorded. {@code retryDelay} is how long a retryable failure waits. */
+    public record Ending(ClaimedTask task, Outcome outcome, Duration retryDelay) {
+    }
+
+    /**
+     * Records how attempts ended, fenced: successes in one batch, the rest one statement each.
+     *
+     * @return for each ending, the task's status afterwards, or null where the write was fenced out (the task is
+     * no longer running under that lease: nothing was changed)
+     */
+    public String[] record(Connection c, List<Ending> endings) throws SQLException {
+        String[] after = new String[endings.size()];
+        List<Integer> successes = new ArrayList<>();
+        for (int i = 0; i < endings.size(); i++) {
+            if (endings.get(i).outcome().kind() == Outcome.Kind.SUCCEEDED) {
+                successes.add(i);
+            } else {
+                after[i] = recordOne(c, endings.get(i));
+            }
+        }
+        if (!successes.isEmpty()) {
+            try (PreparedStatement ps = c.prepareStatement(COMPLETE)) {
+                for (int i : successes) {
+                    Ending e = endings.get(i);
+                    Outcome o = e.outcome();
+                    ps.setString(1, o.result());
+                    setInt(ps, 2, o.exitCode());
+                    ps.setBigDecimal(3, o.costUsd());
+                    setLong(ps, 4, o.inputTokens());
+                    setLong(ps, 5, o.outputTokens());
+                    setInt(ps, 6, o.numTurns());
+                    ps.setString(7, o.sessionId());
+                    ps.setLong(8, e.task().id());
+                    ps.setLong(9, e.task().leaseToken());
+                    ps.addBatch();
+                }
+                int[] counts = ps.executeBatch();
+                for (int k = 0; k < successes.size(); k++) {
+                    after[successes.get(k)] = counts[k] == 1 ? "completed" : null;
+                }
+            }
+        }
+        return after;
+    }
+
+    private String recordOne(Connection c, Ending e) throws SQLException {
+        ClaimedTask task = e.task();
+        Outcome o = e.outcome();
+        return switch (o.kind()) {
+            case SUCCEEDED -> throw new IllegalArgumentException("successes are recorded in a batch");
+            case RETRYABLE, PERMANENT -> {
+                boolean permanent = o.kind() == Outcome.Kind.PERMANENT;
+                double delay = permanent ? 0 : e.retryDelay().toMillis() / 1000.0;
+                try (PreparedStatement ps = c.prepareStatement(FAIL)) {
+                    ps.setBoolean(1, permanent);
+                    ps.setDouble(2, delay);
+                    ps.setLong(3, task.id());
+                    ps.setLong(4, task.leaseToken());
+                    ps.setDouble(5, delay);
+                    ps.setString(6, o.result());
+                    ps.setString(7, o.error());
+                    setInt(ps, 8, o.exitCode());
+                    ps.setBigDecimal(9, o.costUsd());
+                    setLong(ps, 10, o.inputTokens());
+                    setLong(ps, 11, o.outputTokens());
+                    setInt(ps, 12, o.numTurns());
+                    ps.setString(13, o.sessionId());
+                    yield single(ps);
+                }
+            }
+            case USAGE_LIMITED -> release(c, task, o.resumeAt(), "usage limit reached; resumes at " + o.resumeAt());
+            case RELEASED -> release(c, task, null, o.error());
+            case CANCELLED -> {
+                try (PreparedStatement ps = c.prepareStatement(CANCELLED)) {
+                    ps.setString(1, o.error());
+                    ps.setLong(2, task.id());
+                    ps.setLong(3, task.leaseToken());
+                    yield single(ps);
+                }
+            }
+        };
+    }
+
+    private static String release(Connection c, ClaimedTask task, Instant notBefore, String reason) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(RELEASE)) {
+            Timestamp at = notBefore == null ? null : Timestamp.from(notBefore);
+            ps.setTimestamp(1, at);
+            ps.setLong(2, task.id());
+            ps.setLong(3, task.leaseToken());
+            ps.setTimestamp(4, at);
+            ps.setString(5, reason);
+            return single(ps);
+        }
+    }
+
+    /** Who holds the task now, in words, for the line that says a write was fenced out. */
+    public String holderOf(Connection c, long id) {
+        try (PreparedStatement ps = c.prepareStatement(NOW_HELD)) {
+            ps.setLong(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? "now " + rs.getString(1) + ", lease " + rs.getLong(2) + ", worker "
+                        + rs.getString(3) : "task deleted";
+            }
+        } catch (SQLException e) {
+            LOG.log(Level.FINE, "could not read task " + id, e);
+            return "unknown";
+        }
+    }
+
+    /**
+     * Requeues every task whose lease expired, fleet-wide, provided the database has been up for {@code lease};
+     * the caller must also have been connected for that long.
+     */
+    public List<Requeued> requeueExpired(Connection c, Duration lease) throws SQLException {
+        List<Requeued> requeued = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(REQUEUE_EXPIRED)) {
+            ps.setLong(1, lease.toSeconds());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    requeued.add(new Requeued(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getString(4)));
+                }
+            }
+        }
+        return requeued;
+    }
+
+    /** Makes up to {@code max} due scheduled tasks claimable. */
+    public Promotion promoteDue(Connection c, int max) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(PROMOTE_DUE)) {
+            ps.setInt(1, max);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                List<Long> ids = new ArrayList<>();
+                for (Object id : (Object[]) rs.getArray(1).getArray()) {
+                    ids.add(((Number) id).longValue());
+                }
+                double seconds = rs.getDouble(2);
+                return new Promotion(ids, rs.wasNull() ? null : Duration.ofMillis(Math.max(0, (long) (seconds * 1000))));
+            }
+        }
+    }
+
+    /** Deletes up to {@code max} tasks that finished more than {@code age} ago; 0 when another node is at it. */
+    public int deleteFinished(Connection c, Duration age, int max) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(DELETE_FINISHED)) {
+            ps.setLong(1, age.toSeconds());
+            ps.setInt(2, max);
+            return ps.executeUpdate();
+        }
+    }
+
+    /** Tells every listening node that tasks became claimable (delivered when the transaction commits). */
+    public void notifyReady(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(NOTIFY)) {
+            ps.setString(1, TaskQueue.READY_CHANNEL);
+            ps.execute();
+        }
+    }
+
+    private static String single(PreparedStatement ps) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    private static Array longs(Connection c, Object[] values) throws SQLException {
+        return c.createArrayOf("bigint", values);
+    }
+
+    private static void setInt(PreparedStatement ps, int index, Integer value) throws SQLException {
+        if (value == null) {
+            ps.setNull(index, Types.INTEGER);
+        } else {
+            ps.setInt(index, value);
+        }
+    }
+
+    private static void setLong(PreparedStatement ps, int index, Long value) throws SQLException {
+        if (value == null) {
+            ps.setNull(index, Types.BIGINT);
+        } else {
+            ps.setLong(index, value);
+        }
+    }
+}

@@ -1,0 +1,551 @@
+package dev.agentturbo.workers.control;
+
+import dev.agentturbo.platform.DatabaseLink;
+import dev.agentturbo.platform.OutageLog;
+import dev.agentturbo.tasks.control.TaskLeases;
+import dev.agentturbo.tasks.control.TaskQueue;
+import dev.agentturbo.tasks.entity.ClaimedTask;
+import dev.agentturbo.tasks.entity.Outcome;
+import dev.agentturbo.workers.entity.WorkerSettings;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
+import java.util.logging.Logger;
+
+/**
+ * The node's one line to the queue: a single thread on a single connection does all the database work of the
+ * slots, so that what the database sees grows with nodes, not with slots.
+ * <ul>
+ * <li><b>Claim.</b> Idle slots register here. When a wake-up came (NOTIFY), the poll interval passed, or the last
+ * claim took all it asked for, one statement claims as many tasks as slots are idle, and each goes to one slot.</li>
+ * <li><b>Record.</b> Slots hand back how their attempt ended. The next round writes all endings waiting, fenced,
+ * in the same transaction as its claim: one commit. Nothing waits for company: a round starts as soon as there is
+ * something to do, so a single ending waits only for the round in flight.</li>
+ * <li><b>Renew.</b> Every heartbeat one statement extends every lease the node holds, from the claim until the
+ * attempt's end is recorded, and returns the cancel flags; a lease missing from the answer is lost.</li>
+ * <li><b>Housekeeping.</b> Every heartbeat: the node's row in agent_workers, the requeue of expired leases
+ * fleet-wide (only once this connection has been up for a whole lease), the promotion of scheduled tasks that
+ * are due (also at the moment the next one is due), and retention.</li>
+ * </ul>
+ * When the database does not answer, nothing is dropped: endings stay in the outbox, slots stay idle, and the
+ * round is tried again (100 ms, doubling to 2 s) until it lands. A write that the database answers with "no such
+ * lease" is the proof that the task is someone else's: only then is an ending dropped.
+ */
+public final class Dispatcher {
+
+    private static final Logger LOG = Logger.getLogger(Dispatcher.class.getName());
+    private static final int PROMOTE_BATCH = 1000;
+    private static final int RETENTION_BATCH = 1000;
+    private static final long FIRST_RETRY_MS = 100;
+    private static final long MAX_RETRY_MS = 2000;
+
+    /** How one attempt ended, as a slot hands it back; a null outcome means the lease was lost: nothing to write. */
+    public record Ended(Lease lease, Outcome outcome, Duration retryDelay) {
+    }
+
+    private final WorkerSettings settings;
+    private final TaskLeases leases;
+    private final WorkerRegistry registry;
+    private final DatabaseLink link;
+    private final String host;
+    private final String version;
+    private final IntSupplier liveSlots;
+    private final OutageLog outage;
+    private final Thread thread;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    // guarded by lock
+    private final ArrayDeque<Slot> idle = new ArrayDeque<>();
+    private final List<Ended> outbox = new ArrayList<>();
+    private boolean rung = true;
+    private boolean lastClaimFull;
+    private boolean claiming = true;
+    private boolean closing;
+    private String state = "active";
+    private long nextPoll;
+    private long nextRenewal;
+    private long nextBeat;
+    private long nextPromote = Long.MAX_VALUE;
+
+    // by lease token (the node may hold a task again under a newer lease while the old one's end is not written);
+    // written by the dispatcher thread, read by the listener (cancel) and the boundary (views)
+    private final Map<Long, Lease> held = new ConcurrentHashMap<>();
+    private volatile boolean registered;
+    private volatile boolean connected;
+
+    public Dispatcher(WorkerSettings settings, TaskLeases leases, WorkerRegistry registry, DatabaseLink link,
+                      String host, String version, IntSupplier liveSlots, ThreadFactory threads) {
+        this.settings = settings;
+        this.leases = leases;
+        this.registry = registry;
+        this.link = link;
+        this.host = host;
+        this.version = version;
+        this.liveSlots = liveSlots;
+        this.outage = new OutageLog(LOG, "node " + settings.workerId() + ": the database at " + link.where());
+        long now = System.nanoTime();
+        this.nextPoll = now;
+        this.nextRenewal = now + settings.heartbeat().toNanos();
+        this.nextBeat = now;
+        this.thread = threads.newThread(this::loop);
+        thread.setName("agent-turbo-dispatcher");
+        thread.setDaemon(true);
+    }
+
+    public Dispatcher start() {
+        thread.start();
+        return this;
+    }
+
+    // --- what slots call ----------------------------------------------------------------------------------------
+
+    /**
+     * A slot hands back how its attempt ended (if {@code ended} is not null) and, if {@code slot} is not null,
+     * waits for its next task: the dispatcher delivers it through {@link Slot#deliver(Lease)}.
+     */
+    void handBack(Slot slot, Ended ended) {
+        lock.lock();
+        try {
+            if (ended != null) {
+                outbox.add(ended);
+            }
+            if (slot != null && !idle.contains(slot)) {
+                idle.addLast(slot);
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The slot no longer wants a task (it is draining). */
+    void leave(Slot slot) {
+        lock.lock();
+        try {
+            idle.remove(slot);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // --- what the node calls ------------------------------------------------------------------------------------
+
+    /** Tasks may have become claimable (a NOTIFY came, or the LISTEN connection was opened again). */
+    public void ring() {
+        lock.lock();
+        try {
+            rung = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A user asked to cancel this task: if this node holds it, its slot kills the agent. */
+    public boolean cancel(long taskId) {
+        boolean found = false;
+        for (Lease lease : held.values()) {
+            if (lease.task().id() == taskId) {
+                lease.requestCancel();
+                found = true;
+            }
+        }
+        return found;
+    }
+
+    /** No more claims (the node drains); endings are still recorded and leases renewed. */
+    public void stopClaiming() {
+        lock.lock();
+        try {
+            claiming = false;
+            state = "draining";
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Claims again after {@link #stopClaiming()}. */
+    public void resumeClaiming() {
+        lock.lock();
+        try {
+            claiming = true;
+            state = "active";
+            rung = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Records what is left, marks the node stopped and ends the thread. Waits up to {@code flush} for the
+     * database; whatever could not be written by then is logged, and its lease will expire.
+     */
+    public void close(Duration flush) throws InterruptedException {
+        lock.lock();
+        try {
+            closing = true;
+            claiming = false;
+            state = "stopped";
+            nextBeat = System.nanoTime();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        thread.join(flush.toMillis());
+        if (thread.isAlive()) {
+            List<Ended> left;
+            lock.lock();
+            try {
+                left = List.copyOf(outbox);
+            } finally {
+                lock.unlock();
+            }
+            LOG.severe(() -> "node " + settings.workerId() + " stopped with " + left.size() + " endings not recorded"
+                    + " (the database did not answer): " + left.stream().map(e -> e.lease().toString()).toList()
+                    + "; their leases will expire and the tasks run again");
+            thread.interrupt();
+            thread.join(2000);
+        }
+        link.close();
+    }
+
+    /** The leases this node holds now (running agents, and endings not yet recorded). */
+    public int held() {
+        return held.size();
+    }
+
+    /** True once the node's row is written: the database answered at least once. */
+    public boolean registered() {
+        return registered;
+    }
+
+    /** True while the dispatcher's last round reached the database. */
+    public boolean connected() {
+        return connected;
+    }
+
+    // --- the dispatcher thread ----------------------------------------------------------------------------------
+
+    /** What one pass of the loop does. */
+    private record Round(List<Ended> ended, List<Slot> slots, boolean renew, boolean beat, boolean promote,
+                         String state) {
+        boolean dispatches() {
+            return !ended.isEmpty() || !slots.isEmpty();
+        }
+    }
+
+    private void loop() {
+        long retryMs = FIRST_RETRY_MS;
+        while (true) {
+            Round round;
+            try {
+                round = next();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (round == null) {
+                return;
+            }
+            try {
+                Connection c = link.get();
+                if (!registered) {
+                    registry.register(c, settings.workerId(), host, settings.slots(), version);
+                    c.commit();
+                    registered = true;
+                }
+                if (round.renew()) {
+                    renew(c);
+                }
+                if (round.beat()) {
+                    beat(c, round.state());
+                } else if (round.promote()) {
+                    promote(c);
+                }
+                if (round.dispatches()) {
+                    dispatch(c, round);
+                }
+                connected = true;
+                outage.recovered();
+                retryMs = FIRST_RETRY_MS;
+            } catch (SQLException | RuntimeException e) {
+                connected = false;
+                if (e instanceof SQLException) {
+                    link.broken();
+                } else {
+                    link.rollback();
+                }
+                giveBack(round);
+                outage.failed(e, "trying again in " + retryMs + " ms; running agents go on, endings are kept ("
+                        + held.size() + " leases held)");
+                try {
+                    Thread.sleep(retryMs);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+            }
+        }
+    }
+
+    /** Waits until there is something to do and takes it; null when closing and everything is written. */
+    private Round next() throws InterruptedException {
+        lock.lock();
+        try {
+            while (true) {
+                long now = System.nanoTime();
+                boolean renew = !held.isEmpty() && now - nextRenewal >= 0;
+                boolean beat = now - nextBeat >= 0;
+                boolean promote = now - nextPromote >= 0;
+                idle.removeIf(Slot::draining);
+                boolean claim = claiming && !idle.isEmpty() && (rung || lastClaimFull || now - nextPoll >= 0);
+                if (closing && outbox.isEmpty() && held.isEmpty() && !beat) {
+                    return null;
+                }
+                if (renew || beat || promote || claim || !outbox.isEmpty()) {
+                    List<Ended> ended = List.copyOf(outbox);
+                    outbox.clear();
+                    List<Slot> slots = new ArrayList<>();
+                    if (claim) {
+                        // one slot per number: a slot started again may meet its predecessor on the way out
+                        Map<Integer, Slot> byNumber = new HashMap<>();
+                        idle.forEach(s -> byNumber.put(s.number(), s));
+                        slots.addAll(byNumber.values());
+                        idle.removeAll(slots);
+                        rung = false;
+                        nextPoll = now + settings.poll().toNanos();
+                    }
+                    if (renew) {
+                        nextRenewal = now + settings.heartbeat().toNanos();
+                    }
+                    if (beat) {
+                        nextBeat = closing ? Long.MAX_VALUE : now + settings.heartbeat().toNanos();
+                    }
+                    if (beat || promote) {
+                        nextPromote = Long.MAX_VALUE;
+                    }
+                    return new Round(ended, slots, renew, beat, promote, state);
+                }
+                long wait = nextBeat - now;
+                if (!held.isEmpty()) {
+                    wait = Math.min(wait, nextRenewal - now);
+                }
+                if (nextPromote != Long.MAX_VALUE) {
+                    wait = Math.min(wait, nextPromote - now);
+                }
+                if (claiming && !idle.isEmpty()) {
+                    wait = Math.min(wait, nextPoll - now);
+                }
+                changed.awaitNanos(Math.max(wait, TimeUnit.MILLISECONDS.toNanos(1)));
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A round that failed: its endings wait again (first), its slots are idle again, its timers are due again. */
+    private void giveBack(Round round) {
+        lock.lock();
+        try {
+            outbox.addAll(0, round.ended());
+            for (Slot s : round.slots()) {
+                if (!idle.contains(s)) {
+                    idle.addFirst(s);
+                }
+            }
+            if (!round.slots().isEmpty()) {
+                rung = true;
+            }
+            long now = System.nanoTime();
+            if (round.renew()) {
+                nextRenewal = now;
+            }
+            if (round.beat()) {
+                nextBeat = now;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void renew(Connection c) throws SQLException {
+        List<Lease> snapshot = List.copyOf(held.values());
+        Map<Long, Boolean> renewed = leases.renew(c, snapshot.stream().map(Lease::task).toList(), settings.lease());
+        c.commit();
+        for (Lease lease : snapshot) {
+            Boolean cancel = renewed.get(lease.task().leaseToken());
+            if (cancel == null) {
+                if (!lease.lost()) {
+                    lease.lose();
+                    LOG.warning(() -> lease + ": lease lost (it expired and the task was requeued); its agent is"
+                            + " stopped and its outcome will not be recorded");
+                }
+            } else {
+                lease.renewed(cancel);
+            }
+        }
+    }
+
+    private void beat(Connection c, String nodeState) throws SQLException {
+        int live = nodeState.equals("stopped") ? 0 : liveSlots.getAsInt();
+        int busy = nodeState.equals("stopped") ? 0 : held.size();
+        if (!registry.beat(c, settings.workerId(), busy, live, nodeState)) {
+            registry.register(c, settings.workerId(), host, settings.slots(), version);
+            registry.beat(c, settings.workerId(), busy, live, nodeState);
+        }
+        // after an outage every holder needs a whole lease of connected time to renew before anyone reaps
+        List<TaskLeases.Requeued> requeued = link.upFor().compareTo(settings.lease()) >= 0
+                ? leases.requeueExpired(c, settings.lease()) : List.of();
+        TaskLeases.Promotion promotion = leases.promoteDue(c, PROMOTE_BATCH);
+        if (!promotion.promoted().isEmpty() || requeued.stream().anyMatch(r -> r.status().equals("pending"))) {
+            leases.notifyReady(c);
+        }
+        int deleted = settings.retention().isZero() ? 0
+                : leases.deleteFinished(c, settings.retention(), RETENTION_BATCH);
+        c.commit();
+        requeued.forEach(r -> LOG.warning(TaskQueue.transition(r.id(), null, r.attempt(), "running", r.status(),
+                r.reason())));
+        logPromoted(promotion);
+        if (deleted > 0) {
+            LOG.info(() -> deleted + " tasks finished more than " + settings.retention().toHours()
+                    + " h ago deleted (retention)");
+        }
+    }
+
+    private void promote(Connection c) throws SQLException {
+        TaskLeases.Promotion promotion = leases.promoteDue(c, PROMOTE_BATCH);
+        if (!promotion.promoted().isEmpty()) {
+            leases.notifyReady(c);
+        }
+        c.commit();
+        logPromoted(promotion);
+    }
+
+    private void logPromoted(TaskLeases.Promotion promotion) {
+        promotion.promoted().forEach(id ->
+                LOG.info(TaskQueue.transition(id, null, 0, "scheduled", "pending", "due")));
+        if (promotion.nextDueIn() != null) {
+            lock.lock();
+            try {
+                long at = System.nanoTime() + promotion.nextDueIn().toNanos()
+                        + TimeUnit.MILLISECONDS.toNanos(promotion.promoted().size() == PROMOTE_BATCH ? 0 : 5);
+                if (at - nextBeat < 0) {
+                    nextPromote = at;
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** What a round's transaction wrote: how each ending came out, and the tasks claimed. */
+    private record Written(List<Ended> written, String[] after, List<ClaimedTask> claimed) {
+    }
+
+    /** Records the round's endings and claims for its slots, in one transaction. */
+    private void dispatch(Connection c, Round round) throws SQLException {
+        List<Ended> toWrite = round.ended().stream().filter(e -> e.outcome() != null).toList();
+        String[] after = toWrite.isEmpty() ? new String[0] : leases.record(c, toWrite.stream()
+                .map(e -> new TaskLeases.Ending(e.lease().task(), e.outcome(), e.retryDelay())).toList());
+        List<ClaimedTask> claimed = List.of();
+        if (!round.slots().isEmpty()) {
+            int[] numbers = round.slots().stream().mapToInt(Slot::number).toArray();
+            claimed = leases.claim(c, settings.workerId(), numbers, settings.lease());
+        }
+        boolean readyAgain = false;
+        for (String status : after) {
+            readyAgain |= "pending".equals(status);
+        }
+        if (readyAgain) {
+            leases.notifyReady(c);
+        }
+        c.commit();
+        // committed: from here on nothing may send the round back to be written again
+        try {
+            settle(c, round, new Written(toWrite, after, claimed));
+        } catch (RuntimeException e) {
+            LOG.log(java.util.logging.Level.SEVERE, "node " + settings.workerId() + ": could not hand out what was"
+                    + " written; leases it could not hand out expire", e);
+        }
+    }
+
+    /** After the commit: forget the recorded leases, log, and give each claimed task to its slot. */
+    private void settle(Connection c, Round round, Written w) {
+        for (int i = 0; i < w.written().size(); i++) {
+            Ended e = w.written().get(i);
+            held.remove(e.lease().task().leaseToken());
+            logEnding(c, e, w.after()[i]);
+        }
+        for (Ended e : round.ended()) {
+            if (e.outcome() == null) {
+                held.remove(e.lease().task().leaseToken());
+            }
+        }
+        Map<Integer, Slot> bySlot = new HashMap<>();
+        round.slots().forEach(s -> bySlot.put(s.number(), s));
+        for (ClaimedTask task : w.claimed()) {
+            Lease lease = new Lease(task);
+            held.put(task.leaseToken(), lease);
+            LOG.info(() -> TaskQueue.transition(task, "pending", "running", "claimed"));
+            Slot slot = bySlot.remove(task.slot());
+            if (slot == null || !slot.deliver(lease)) {
+                // the slot stopped meanwhile: the task goes back at once, its attempt not counted
+                handBack(null, new Ended(lease, Outcome.released("slot " + settings.workerId() + "/" + task.slot()
+                        + " stopped before the task began"), Duration.ZERO));
+            }
+        }
+        if (!round.slots().isEmpty()) {
+            lock.lock();
+            try {
+                lastClaimFull = w.claimed().size() == round.slots().size();
+                // the slots that got nothing wait again, ahead of the ones that came meanwhile
+                round.slots().stream().filter(s -> bySlot.containsKey(s.number()))
+                        .sorted((x, y) -> Integer.compare(y.number(), x.number()))
+                        .forEach(s -> {
+                            if (!idle.contains(s)) {
+                                idle.addFirst(s);
+                            }
+                        });
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void logEnding(Connection c, Ended e, String to) {
+        ClaimedTask task = e.lease().task();
+        Outcome o = e.outcome();
+        if (to == null) {
+            String holder = leases.holderOf(c, task.id());
+            try {
+                c.commit();
+            } catch (SQLException ignored) {
+                link.rollback();
+            }
+            LOG.warning(() -> TaskQueue.transition(task, "running", "-", "fenced out: the lease is no longer this"
+                    + " node's (" + holder + "); " + o.kind() + " not recorded"));
+            return;
+        }
+        String reason = switch (o.kind()) {
+            case SUCCEEDED -> "agent succeeded";
+            case RETRYABLE -> o.error() + ("scheduled".equals(to) ? " (retry in " + e.retryDelay().toMillis() + " ms)" : "");
+            case USAGE_LIMITED -> "usage limit reached; resumes at " + o.resumeAt();
+            default -> o.error();
+        };
+        LOG.info(TaskQueue.transition(task, "running", to, reason));
+    }
+}

@@ -1,0 +1,460 @@
+package dev.agentturbo.bench;
+
+import dev.agentturbo.platform.Schema;
+import dev.agentturbo.tasks.control.TaskLeases;
+import dev.agentturbo.tasks.entity.ClaimedTask;
+import dev.agentturbo.tasks.entity.Outcome;
+import dev.agentturbo.testing.MicroNode;
+import dev.agentturbo.testing.PostgresCluster;
+import dev.agentturbo.testing.TaskRows;
+import dev.agentturbo.testing.TestDatabase;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.postgresql.ds.PGSimpleDataSource;
+
+import javax.sql.DataSource;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The engine's figures, each printed as one line starting with {@code BENCH} (payara/benchmark.sh keeps only those
+ * lines; docs/BENCHMARKS.md records them). Not part of the test suite: its name does not end in IT. Real nodes,
+ * a real PostgreSQL; times come from the database's own timestamps where a task's life is measured.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EngineBenchmark {
+
+    static final int ROUNDS = 3;
+
+    // --- dispatch throughput -----------------------------------------------------------------------------------
+
+    /** One node of 10 slots works off 10,000 zero-length tasks; beside it, the naive SQL cycle under pgbench. */
+    @Test
+    @Order(1)
+    void dispatchThroughput() throws Exception {
+        try (TestDatabase db = TestDatabase.create("bench_dispatch"); TestDatabase naive = TestDatabase.create("bench_naive")) {
+            Map<String, String> env = new HashMap<>(MicroNode.databaseEnv(db));
+            env.put("AGENTTURBO_WORKER_SLOTS", "10");
+            try (MicroNode node = MicroNode.start("bench-dispatch", env)) {
+                TaskRows rows = new TaskRows(db.dataSource());
+                Thread.sleep(5000);
+                fill(db.dataSource(), 200);
+                TaskRows.await(Duration.ofMinutes(1), "warm-up done", () -> rows.count("status <> 'completed'") == 0);
+                List<Double> node10 = new ArrayList<>();
+                List<Double> cycle = new ArrayList<>();
+                List<Double> gaps = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    rows.deleteAll();
+                    fill(db.dataSource(), 10_000);
+                    TaskRows.await(Duration.ofMinutes(5), "10,000 done", () -> rows.count("status <> 'completed'") == 0);
+                    assertEquals(10_000, rows.count("attempt = 1"), "each ran once");
+                    node10.add(10_000 / ((Number) rows.value(
+                            "SELECT EXTRACT(EPOCH FROM max(completed_at) - min(started_at)) FROM agent_tasks")).doubleValue());
+                    gaps.addAll(doubles(db.dataSource(), """
+                            SELECT EXTRACT(EPOCH FROM started_at - lag(completed_at) OVER w) * 1000
+                              FROM agent_tasks WINDOW w AS (PARTITION BY slot ORDER BY started_at)"""));
+                    cycle.add(naiveCycle(naive));
+                }
+                double n = median(node10);
+                double c = median(cycle);
+                bench("dispatch throughput: one node, 10 slots, 10,000 zero-length tasks: median %.0f tasks/s %s;"
+                                + " naive SQL cycle (pgbench, 10 clients, claim one + complete one, 2 commits a task): median"
+                                + " %.0f tasks/s %s; ratio %.2f",
+                        n, runs(node10), c, runs(cycle), n / c);
+                gaps.removeIf(g -> g == null || g.isNaN());
+                bench("dispatch gap: a slot's next task starts after its last ended: %s ms", percentiles(gaps));
+                bench("dispatch node resident memory after %d × 10,000 tasks: %d MB (java -Xmx384m)", ROUNDS,
+                        rssMb(node.pid()));
+            }
+        }
+    }
+
+    /** pgbench runs db/bench/naive-cycle.sql over 10,000 pending tasks: 10 clients, 1,000 tasks each. */
+    static double naiveCycle(TestDatabase db) throws Exception {
+        TaskRows rows = new TaskRows(db.dataSource());
+        rows.deleteAll();
+        fill(db.dataSource(), 10_000);
+        Path script = Path.of("db/bench/naive-cycle.sql").toAbsolutePath();
+        ProcessBuilder pb = new ProcessBuilder("pgbench", "-n", "-c", "10", "-j", "2", "-t", "1000", "-f", script.toString(),
+                "-h", "127.0.0.1", "-U", TestDatabase.USER, db.name()).redirectErrorStream(true);
+        pb.environment().put("PGPASSWORD", TestDatabase.PASSWORD);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("pgbench failed:\n" + out);
+        }
+        assertEquals(10_000, rows.count("status = 'completed'"), "pgbench completed every task:\n" + out);
+        Matcher m = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)").matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("no tps in pgbench's output:\n" + out);
+        }
+        return Double.parseDouble(m.group(1));
+    }
+
+    // --- idle cost ---------------------------------------------------------------------------------------------
+
+    /**
+     * Two idle nodes of 20 slots, each logging in as a role of its own so that pg_stat_statements and
+     * pg_stat_activity tell them apart; tasks are submitted through a third node that runs no agents.
+     */
+    @Test
+    @Order(2)
+    void idleCost() throws Exception {
+        try (PostgresCluster pg = PostgresCluster.create("bench-idle", "shared_preload_libraries = 'pg_stat_statements'",
+                "pg_stat_statements.track = all")) {
+            String url = pg.jdbcUrl("agentturbo");
+            try (Connection c = pg.superuser("agentturbo"); Statement s = c.createStatement()) {
+                s.execute("CREATE EXTENSION pg_stat_statements");
+                for (String role : List.of("node_a", "node_b", "node_front")) {
+                    s.execute("CREATE ROLE " + role + " LOGIN PASSWORD 'bench' IN ROLE " + TestDatabase.USER);
+                }
+            }
+            DataSource admin = dataSource(url, TestDatabase.USER, TestDatabase.PASSWORD);
+            Schema.migrate(admin);
+            CompletableFuture<MicroNode> a = CompletableFuture.supplyAsync(() -> MicroNode.start("bench-idle-a",
+                    roleEnv(url, "node_a", 20)));
+            CompletableFuture<MicroNode> b = CompletableFuture.supplyAsync(() -> MicroNode.start("bench-idle-b",
+                    roleEnv(url, "node_b", 20)));
+            CompletableFuture<MicroNode> f = CompletableFuture.supplyAsync(() -> MicroNode.start("bench-idle-front",
+                    roleEnv(url, "node_front", 0)));
+            try (MicroNode alpha = a.join(); MicroNode beta = b.join(); MicroNode front = f.join()) {
+                Thread.sleep(15_000); // every node registered, its slots open, its pool settled
+                Duration idle = Duration.ofSeconds(60);
+                resetStatements(pg);
+                Thread.sleep(idle.toMillis());
+                Map<String, Long> idleCalls = statements(pg);
+                Map<String, Long> connections = connections(pg);
+                bench("idle cost: two idle nodes of 20 slots: %.2f and %.2f statements/s (%.2f and %.2f with BEGIN and"
+                                + " COMMIT) over %d s; connections %d and %d (limit slots/2 + 3 = 13)",
+                        idleCalls.get("node_a") / 60.0, idleCalls.get("node_b") / 60.0,
+                        idleCalls.get("node_a+") / 60.0, idleCalls.get("node_b+") / 60.0, idle.toSeconds(),
+                        connections.getOrDefault("node_a", 0L), connections.getOrDefault("node_b", 0L));
+
+                int tasks = 50;
+                TaskRows rows = new TaskRows(admin);
+                resetStatements(pg);
+                long t0 = System.nanoTime();
+                for (int i = 0; i < tasks; i++) {
+                    front.post("/api/tasks", "{\"prompt\":\"one " + i + "\",\"executor\":\"simulated\",\"options\":"
+                            + "{\"durationMs\":0}}");
+                    TaskRows.await(Duration.ofSeconds(30), "done", () -> rows.count("status <> 'completed'") == 0);
+                    Thread.sleep(300);
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                Map<String, Long> busy = statements(pg);
+                double perTaskA = (busy.get("node_a") - idleCalls.get("node_a") / 60.0 * seconds) / tasks;
+                double perTaskB = (busy.get("node_b") - idleCalls.get("node_b") / 60.0 * seconds) / tasks;
+                bench("idle cost: statements per submitted task, beyond the idle rate: %.2f on node a, %.2f on node b"
+                                + " (%d tasks one at a time through a third node; claimed %s)", perTaskA, perTaskB, tasks,
+                        counts(admin, "SELECT assigned_worker_id, count(*) FROM agent_tasks GROUP BY 1"));
+            }
+        }
+    }
+
+    static Map<String, String> roleEnv(String url, String role, int slots) {
+        Map<String, String> env = new HashMap<>();
+        env.put("DB_URL", url);
+        env.put("DB_USER", role);
+        env.put("DB_PASSWORD", "bench");
+        env.put("AGENTTURBO_WORKER_SLOTS", Integer.toString(slots));
+        return env;
+    }
+
+    static void resetStatements(PostgresCluster pg) throws SQLException {
+        try (Connection c = pg.superuser("agentturbo"); Statement s = c.createStatement()) {
+            s.execute("SELECT pg_stat_statements_reset()");
+        }
+    }
+
+    /** Calls per role, without BEGIN and COMMIT; and with them, under "role+". */
+    static Map<String, Long> statements(PostgresCluster pg) throws SQLException {
+        Map<String, Long> calls = new TreeMap<>();
+        try (Connection c = pg.superuser("agentturbo"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("""
+                     SELECT r.rolname, sum(calls) FILTER (WHERE query !~* '^\\s*(BEGIN|COMMIT|ROLLBACK)'), sum(calls)
+                       FROM pg_stat_statements p JOIN pg_roles r ON r.oid = p.userid
+                      GROUP BY r.rolname""")) {
+            while (rs.next()) {
+                calls.put(rs.getString(1), rs.getLong(2));
+                calls.put(rs.getString(1) + "+", rs.getLong(3));
+            }
+        }
+        for (String role : List.of("node_a", "node_b", "node_front")) {
+            calls.putIfAbsent(role, 0L);
+            calls.putIfAbsent(role + "+", 0L);
+        }
+        return calls;
+    }
+
+    static Map<String, Long> connections(PostgresCluster pg) throws SQLException {
+        Map<String, Long> by = new TreeMap<>();
+        try (Connection c = pg.superuser("agentturbo"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT usename, count(*) FROM pg_stat_activity WHERE datname = 'agentturbo'"
+                     + " GROUP BY usename")) {
+            while (rs.next()) {
+                by.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return by;
+    }
+
+    // --- scale on paper ----------------------------------------------------------------------------------------
+
+    /** 100 nodes × 30 slots of simulated agents (10 s each on average) against one PostgreSQL. */
+    @Test
+    @Order(3)
+    void scaleOnPaper() throws Exception {
+        int nodes = 100;
+        int slots = 30;
+        try (PostgresCluster pg = PostgresCluster.create("bench-scale", "fsync = on", "full_page_writes = on",
+                "max_connections = 300")) {
+            DataSource db = dataSource(pg.jdbcUrl("agentturbo"), TestDatabase.USER, TestDatabase.PASSWORD);
+            Schema.migrate(db);
+            fill(db, 60_000);
+            long postmaster = Long.parseLong(Files.readAllLines(pg.dataDir().resolve("postmaster.pid")).get(0).trim());
+            AtomicLong cpuStart = new AtomicLong();
+            AtomicLong cpuEnd = new AtomicLong();
+            FleetSimulation.Result r = new FleetSimulation(db, nodes, slots, Duration.ofSeconds(10), Duration.ofSeconds(2))
+                    .run(Duration.ofSeconds(20), Duration.ofSeconds(60),
+                            () -> cpuStart.set(cpuTicks(postmaster)), () -> cpuEnd.set(cpuTicks(postmaster)));
+            double dbCpu = (cpuEnd.get() - cpuStart.get()) / 100.0 / r.seconds();
+            bench("scale on paper: %d nodes × %d slots, agents of 10 s on average: %.0f claims/s, %.0f renewal"
+                            + " statements/s, %.0f heartbeats/s; a probe's claim (statement + commit) %s ms; database"
+                            + " CPU %.0f%% of one core (%d cores)",
+                    nodes, slots, r.claims() / r.seconds(), r.renewals() / r.seconds(), r.beats() / r.seconds(),
+                    percentiles(r.probeClaimMs()), 100 * dbCpu, Runtime.getRuntime().availableProcessors());
+        }
+    }
+
+    /** User and system CPU of the postmaster and all its children, in clock ticks (1/100 s). */
+    static long cpuTicks(long postmaster) {
+        long ticks = 0;
+        List<ProcessHandle> all = new ArrayList<>();
+        ProcessHandle.of(postmaster).ifPresent(p -> {
+            all.add(p);
+            p.descendants().forEach(all::add);
+        });
+        for (ProcessHandle p : all) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            } catch (IOException | RuntimeException e) {
+                // ended meanwhile
+            }
+        }
+        return ticks;
+    }
+
+    // --- after a million tasks ---------------------------------------------------------------------------------
+
+    /** Claim latency on a fresh table, then after 1,000,000 tasks went through the real claim and record statements. */
+    @Test
+    @Order(4)
+    void claimsAfterAMillionTasks() throws Exception {
+        try (TestDatabase db = TestDatabase.create("bench_million")) {
+            DataSource ds = db.dataSource();
+            List<Double> fresh = claimLatencies(ds);
+            long t0 = System.nanoTime();
+            int processed = processMillion(ds);
+            double minutes = (System.nanoTime() - t0) / 6e10;
+            List<Double> after = claimLatencies(ds);
+            double ratio = pct(sorted(after), 50) / pct(sorted(fresh), 50);
+            bench("claims after %,d processed tasks (%.1f min, autovacuum_naptime %s): claim %s ms; fresh table %s ms;"
+                            + " median ratio %.2f",
+                    processed, minutes, setting(ds, "autovacuum_naptime"), percentiles(after), percentiles(fresh), ratio);
+        }
+    }
+
+    /** 2,000 claims of one task (statement + commit) with 1,000 waiting, each completed right after. */
+    static List<Double> claimLatencies(DataSource ds) throws SQLException {
+        new TaskRows(ds).update("DELETE FROM agent_tasks WHERE status = 'pending'");
+        fill(ds, 3_000);
+        TaskLeases leases = new TaskLeases();
+        List<Double> ms = new ArrayList<>();
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < 2_000; i++) {
+                long t0 = System.nanoTime();
+                List<ClaimedTask> got = leases.claim(c, "probe", new int[]{1}, Duration.ofSeconds(30));
+                c.commit();
+                ms.add((System.nanoTime() - t0) / 1e6);
+                leases.record(c, List.of(new TaskLeases.Ending(got.get(0), Outcome.succeeded("ok", 0), Duration.ZERO)));
+                c.commit();
+            }
+        }
+        return ms;
+    }
+
+    /** Four nodes' worth of claim-10-and-record-10 rounds until a million tasks went through. */
+    static int processMillion(DataSource ds) throws Exception {
+        int total = 1_000_000;
+        AtomicLong done = new AtomicLong();
+        List<CompletableFuture<Void>> workers = new ArrayList<>();
+        fill(ds, 100_000);
+        AtomicLong filled = new AtomicLong(100_000);
+        for (int w = 0; w < 4; w++) {
+            String id = "million-" + w;
+            workers.add(CompletableFuture.runAsync(() -> {
+                TaskLeases leases = new TaskLeases();
+                try (Connection c = ds.getConnection()) {
+                    c.setAutoCommit(false);
+                    List<ClaimedTask> held = List.of();
+                    while (done.get() < total) {
+                        if (!held.isEmpty()) {
+                            leases.record(c, held.stream().map(t -> new TaskLeases.Ending(t, Outcome.succeeded("ok", 0),
+                                    Duration.ZERO)).toList());
+                            done.addAndGet(held.size());
+                        }
+                        held = leases.claim(c, id, new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, Duration.ofSeconds(30));
+                        c.commit();
+                        synchronized (filled) {
+                            if (filled.get() - done.get() < 20_000 && filled.get() < total + 10_000) {
+                                fill(ds, 50_000);
+                                filled.addAndGet(50_000);
+                            }
+                        }
+                    }
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get();
+        return (int) done.get();
+    }
+
+    // --- pick-up latency ---------------------------------------------------------------------------------------
+
+    /** 250 tasks, one at a time, submitted on a node without slots and picked up by idle slots of another. */
+    @Test
+    @Order(5)
+    void pickUpLatency() throws Exception {
+        try (TestDatabase db = TestDatabase.create("bench_pickup")) {
+            Map<String, String> worker = new HashMap<>(MicroNode.databaseEnv(db));
+            worker.put("AGENTTURBO_WORKER_SLOTS", "5");
+            Map<String, String> api = new HashMap<>(MicroNode.databaseEnv(db));
+            api.put("AGENTTURBO_WORKER_SLOTS", "0");
+            CompletableFuture<MicroNode> w = CompletableFuture.supplyAsync(() -> MicroNode.start("bench-pickup-worker", worker));
+            CompletableFuture<MicroNode> f = CompletableFuture.supplyAsync(() -> MicroNode.start("bench-pickup-front", api));
+            try (MicroNode slots = w.join(); MicroNode front = f.join()) {
+                TaskRows rows = new TaskRows(db.dataSource());
+                Thread.sleep(5000);
+                for (int i = 0; i < 270; i++) {
+                    front.post("/api/tasks", "{\"prompt\":\"pick " + i + "\",\"executor\":\"simulated\",\"options\":"
+                            + "{\"durationMs\":0}}");
+                    TaskRows.await(Duration.ofSeconds(30), "done", () -> rows.count("status <> 'completed'") == 0);
+                    Thread.sleep(100);
+                }
+                List<Double> ms = doubles(db.dataSource(),
+                        "SELECT EXTRACT(EPOCH FROM started_at - created_at) * 1000 FROM agent_tasks ORDER BY id OFFSET 20");
+                bench("pick-up latency across nodes (submitted on an API-only node, idle slots on another): %s ms over"
+                        + " %d tasks", percentiles(ms), ms.size());
+            }
+        }
+    }
+
+    // --- helpers -----------------------------------------------------------------------------------------------
+
+    static void bench(String format, Object... args) {
+        System.out.println("BENCH " + String.format(format, args));
+    }
+
+    /** Adds n pending zero-length simulated tasks in one transaction and wakes the nodes. */
+    static void fill(DataSource ds, int n) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("INSERT INTO agent_tasks (executor, prompt, max_attempts, timeout_seconds, options)"
+                    + " SELECT 'simulated', 'bench ' || g, 1, 60, '{\"durationMs\": 0}' FROM generate_series(1, " + n + ") g");
+            s.execute("SELECT pg_notify('agent_turbo_tasks', '')");
+            c.commit();
+        }
+    }
+
+    static DataSource dataSource(String url, String user, String password) {
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setUrl(url);
+        ds.setUser(user);
+        ds.setPassword(password);
+        return ds;
+    }
+
+    static String setting(DataSource ds, String name) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_setting('" + name + "')")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    static List<Double> doubles(DataSource ds, String sql) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            List<Double> values = new ArrayList<>();
+            while (rs.next()) {
+                values.add(rs.getObject(1) == null ? Double.NaN : rs.getDouble(1));
+            }
+            return values;
+        }
+    }
+
+    static Map<String, Long> counts(DataSource ds, String sql) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            Map<String, Long> values = new TreeMap<>();
+            while (rs.next()) {
+                values.put(rs.getString(1), rs.getLong(2));
+            }
+            return values;
+        }
+    }
+
+    static String percentiles(List<Double> values) {
+        List<Double> s = sorted(values);
+        return String.format("p50 %.1f, p90 %.1f, p99 %.1f, max %.1f (n=%d)", pct(s, 50), pct(s, 90), pct(s, 99),
+                s.get(s.size() - 1), s.size());
+    }
+
+    static String runs(List<Double> values) {
+        return values.stream().map(v -> String.format("%.0f", v)).toList().toString();
+    }
+
+    static List<Double> sorted(List<Double> values) {
+        return values.stream().filter(v -> !v.isNaN()).sorted().toList();
+    }
+
+    static double median(List<Double> values) {
+        return pct(sorted(values), 50);
+    }
+
+    static double pct(List<Double> sorted, int p) {
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1)));
+    }
+
+    static long rssMb(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+            }
+        }
+        return -1;
+    }
+}
