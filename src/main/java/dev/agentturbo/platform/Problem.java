@@ -1,6 +1,6 @@
 package dev.agentturbo.platform;
 
-import jakarta.json.Json;
+import jakarta.json.spi.JsonProvider;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.ws.rs.core.Response;
@@ -9,6 +9,9 @@ import java.util.List;
 
 /** An RFC 9457 problem detail: what went wrong and what to change, as application/problem+json. */
 public final class Problem {
+
+    /** Looked up once: JsonProvider.provider() searches the class path on every call. */
+    private static final JsonProvider JSON = JsonProvider.provider();
 
     public static final String MEDIA_TYPE = "application/problem+json";
 
@@ -20,13 +23,13 @@ public final class Problem {
     }
 
     public static Response of(int status, String title, String detail, List<String> errors) {
-        JsonObjectBuilder body = Json.createObjectBuilder()
+        JsonObjectBuilder body = JSON.createObjectBuilder()
                 .add("type", "about:blank")
                 .add("title", title)
                 .add("status", status)
                 .add("detail", detail);
         if (!errors.isEmpty()) {
-            JsonArrayBuilder list = Json.createArrayBuilder();
+            JsonArrayBuilder list = JSON.createArrayBuilder();
             errors.forEach(list::add);
             body.add("errors", list);
         }

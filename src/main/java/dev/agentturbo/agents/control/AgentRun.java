@@ -1,7 +1,7 @@
 package dev.agentturbo.agents.control;
 
 import dev.agentturbo.tasks.entity.ClaimedTask;
-import jakarta.json.Json;
+import jakarta.json.spi.JsonProvider;
 import jakarta.json.JsonObject;
 
 import java.io.StringReader;
@@ -18,9 +18,12 @@ import java.util.concurrent.atomic.AtomicReference;
 public record AgentRun(ClaimedTask task, JsonObject options, Path slotHome, Path workRoot,
                        AtomicReference<AgentProcess> process, AtomicBoolean aborted) {
 
+    /** Looked up once: JsonProvider.provider() searches the class path on every call. */
+    private static final JsonProvider JSON = JsonProvider.provider();
+
     public static AgentRun of(ClaimedTask task, Path slotHome, Path workRoot) {
         JsonObject options;
-        try (var reader = Json.createReader(new StringReader(task.optionsJson() == null ? "{}" : task.optionsJson()))) {
+        try (var reader = JSON.createReader(new StringReader(task.optionsJson() == null ? "{}" : task.optionsJson()))) {
             options = reader.readObject();
         }
         return new AgentRun(task, options, slotHome, workRoot, new AtomicReference<>(), new AtomicBoolean());

@@ -1,7 +1,7 @@
 package dev.agentturbo.agents.control;
 
 import dev.agentturbo.tasks.entity.Outcome;
-import jakarta.json.Json;
+import jakarta.json.spi.JsonProvider;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -26,6 +26,9 @@ import java.util.regex.Pattern;
  * nothing else (the reset time of a usage limit in older versions).
  */
 public final class ClaudeStream {
+
+    /** Looked up once: JsonProvider.provider() searches the class path on every call. */
+    private static final JsonProvider JSON = JsonProvider.provider();
 
     private static final Pattern EPOCH_LIMIT = Pattern.compile("usage limit reached\\|(\\d{9,11})", Pattern.CASE_INSENSITIVE);
     /**
@@ -54,7 +57,7 @@ public final class ClaudeStream {
     public void accept(String line) {
         lines++;
         JsonObject event;
-        try (var reader = Json.createReader(new StringReader(line))) {
+        try (var reader = JSON.createReader(new StringReader(line))) {
             JsonValue value = reader.readValue();
             if (!(value instanceof JsonObject o)) {
                 return;

@@ -3,7 +3,7 @@ package dev.agentturbo.tasks.boundary;
 import dev.agentturbo.tasks.control.TaskCatalog;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
+import jakarta.json.spi.JsonProvider;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.ws.rs.GET;
@@ -17,20 +17,23 @@ import jakarta.ws.rs.core.MediaType;
 @Produces(MediaType.APPLICATION_JSON)
 public class StatsResource {
 
+    /** Looked up once: JsonProvider.provider() searches the class path on every call. */
+    private static final JsonProvider JSON = JsonProvider.provider();
+
     @Inject
     TaskCatalog catalog;
 
     @GET
     public String stats() {
-        JsonObjectBuilder byStatus = Json.createObjectBuilder();
+        JsonObjectBuilder byStatus = JSON.createObjectBuilder();
         catalog.countByStatus().forEach((status, count) -> byStatus.add(status.value(), count));
-        JsonArrayBuilder workers = Json.createArrayBuilder();
+        JsonArrayBuilder workers = JSON.createArrayBuilder();
         for (Object[] row : catalog.perWorker()) {
-            workers.add(Json.createObjectBuilder()
+            workers.add(JSON.createObjectBuilder()
                     .add("workerId", (String) row[0])
                     .add("running", ((Number) row[1]).longValue())
                     .add("completed", ((Number) row[2]).longValue()));
         }
-        return Json.createObjectBuilder().add("tasks", byStatus).add("workers", workers).build().toString();
+        return JSON.createObjectBuilder().add("tasks", byStatus).add("workers", workers).build().toString();
     }
 }

@@ -1,7 +1,7 @@
 package dev.agentturbo.tasks.boundary;
 
 import dev.agentturbo.tasks.entity.Task;
-import jakarta.json.Json;
+import jakarta.json.spi.JsonProvider;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 
@@ -13,11 +13,14 @@ import java.time.ZoneOffset;
 /** A task as the API shows it. */
 final class TaskJson {
 
+    /** Looked up once: JsonProvider.provider() searches the class path on every call. */
+    private static final JsonProvider JSON = JsonProvider.provider();
+
     private TaskJson() {
     }
 
     static JsonObject of(Task t) {
-        JsonObjectBuilder b = Json.createObjectBuilder()
+        JsonObjectBuilder b = JSON.createObjectBuilder()
                 .add("id", t.getId())
                 .add("status", t.getStatus().value())
                 .add("priority", t.getPriority())
@@ -55,7 +58,7 @@ final class TaskJson {
     }
 
     private static JsonObject options(String json) {
-        try (var reader = Json.createReader(new StringReader(json == null ? "{}" : json))) {
+        try (var reader = JSON.createReader(new StringReader(json == null ? "{}" : json))) {
             return reader.readObject();
         }
     }

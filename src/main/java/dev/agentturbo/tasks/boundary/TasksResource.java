@@ -10,7 +10,7 @@ import dev.agentturbo.tasks.entity.Task;
 import dev.agentturbo.tasks.entity.TaskStatus;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
+import jakarta.json.spi.JsonProvider;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -34,6 +34,9 @@ import java.util.Optional;
 @RequestScoped
 @Produces(MediaType.APPLICATION_JSON)
 public class TasksResource {
+
+    /** Looked up once: JsonProvider.provider() searches the class path on every call. */
+    private static final JsonProvider JSON = JsonProvider.provider();
 
     static final int DEFAULT_PAGE = 50;
     static final int MAX_PAGE = 500;
@@ -70,13 +73,13 @@ public class TasksResource {
     public Response submitBatch(String body) {
         List<NewTask> tasks = requests.many(body);
         List<Submitted> stored = queue.submitAll(tasks);
-        JsonArrayBuilder items = Json.createArrayBuilder();
+        JsonArrayBuilder items = JSON.createArrayBuilder();
         for (Submitted s : stored) {
-            items.add(Json.createObjectBuilder().add("id", s.id()).add("created", s.created())
+            items.add(JSON.createObjectBuilder().add("id", s.id()).add("created", s.created())
                     .add("href", uri.getBaseUriBuilder().path("tasks").path(Long.toString(s.id())).build().toString()));
         }
         return Response.status(Response.Status.CREATED)
-                .entity(Json.createObjectBuilder().add("count", stored.size()).add("tasks", items).build().toString())
+                .entity(JSON.createObjectBuilder().add("count", stored.size()).add("tasks", items).build().toString())
                 .build();
     }
 
@@ -129,9 +132,9 @@ public class TasksResource {
         List<Task> page = catalog.page(filter, before, size + 1);
         boolean more = page.size() > size;
         List<Task> shown = more ? page.subList(0, size) : page;
-        JsonArrayBuilder items = Json.createArrayBuilder();
+        JsonArrayBuilder items = JSON.createArrayBuilder();
         shown.forEach(t -> items.add(TaskJson.of(t)));
-        var body = Json.createObjectBuilder().add("items", items);
+        var body = JSON.createObjectBuilder().add("items", items);
         if (more) {
             body.add("nextCursor", Long.toString(shown.get(shown.size() - 1).getId()));
         } else {

@@ -65,17 +65,22 @@ public final class TaskLeases {
             RETURNING t.lease_token, t.cancel_requested
             """;
 
-    // The attempt succeeded: completed, fenced. Cost and tokens add up over attempts: they are what was paid
-    // (sum() skips unknowns and stays null while no attempt reported any, e.g. for a command).
+    // Attempts that succeeded: completed, each fenced by its own token; one statement for all of a round's successes.
+    // Cost and tokens add up over attempts: they are what was paid (sum() skips unknowns and stays null while no
+    // attempt reported any, e.g. for a command).
     private static final String COMPLETE = """
-            UPDATE agent_tasks
+            UPDATE agent_tasks t
                SET status = 'completed', completed_at = now(), lease_expires_at = NULL,
-                   result = ?, error = NULL, exit_code = ?,
-                   cost_usd = (SELECT sum(v) FROM (VALUES (cost_usd), (?::numeric)) paid(v)),
-                   input_tokens = (SELECT sum(v) FROM (VALUES (input_tokens), (?::bigint)) paid(v)),
-                   output_tokens = (SELECT sum(v) FROM (VALUES (output_tokens), (?::bigint)) paid(v)),
-                   num_turns = ?, session_id = ?
-             WHERE id = ? AND lease_token = ? AND status = 'running'
+                   result = e.result, error = NULL, exit_code = e.exit_code,
+                   cost_usd = (SELECT sum(v) FROM (VALUES (t.cost_usd), (e.cost_usd)) paid(v)),
+                   input_tokens = (SELECT sum(v) FROM (VALUES (t.input_tokens), (e.input_tokens)) paid(v)),
+                   output_tokens = (SELECT sum(v) FROM (VALUES (t.output_tokens), (e.output_tokens)) paid(v)),
+                   num_turns = e.num_turns, session_id = e.session_id
+              FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::int[], ?::numeric[], ?::bigint[], ?::bigint[],
+                          ?::int[], ?::text[])
+                   AS e(id, token, result, exit_code, cost_usd, input_tokens, output_tokens, num_turns, session_id)
+             WHERE t.id = e.id AND t.lease_token = e.token AND t.status = 'running'
+            RETURNING t.lease_token
             """;
 
     // The attempt failed, fenced. A user's cancel that came in meanwhile wins; then the last attempt or a
@@ -250,7 +255,7 @@ public final class TaskLeases {
     }
 
     /**
-     * Records how attempts ended, fenced: successes in one batch, the rest one statement each.
+     * Records how attempts ended, fenced: all successes in one statement, the rest one statement each.
      *
      * @return for each ending, the task's status afterwards, or null where the write was fenced out (the task is
      * no longer running under that lease: nothing was changed)
@@ -266,24 +271,26 @@ public final class TaskLeases {
             }
         }
         if (!successes.isEmpty()) {
+            List<Outcome> o = successes.stream().map(i -> endings.get(i).outcome()).toList();
             try (PreparedStatement ps = c.prepareStatement(COMPLETE)) {
-                for (int i : successes) {
-                    Ending e = endings.get(i);
-                    Outcome o = e.outcome();
-                    ps.setString(1, o.result());
-                    setInt(ps, 2, o.exitCode());
-                    ps.setBigDecimal(3, o.costUsd());
-                    setLong(ps, 4, o.inputTokens());
-                    setLong(ps, 5, o.outputTokens());
-                    setInt(ps, 6, o.numTurns());
-                    ps.setString(7, o.sessionId());
-                    ps.setLong(8, e.task().id());
-                    ps.setLong(9, e.task().leaseToken());
-                    ps.addBatch();
+                ps.setArray(1, c.createArrayOf("bigint", successes.stream().map(i -> endings.get(i).task().id()).toArray()));
+                ps.setArray(2, c.createArrayOf("bigint",
+                        successes.stream().map(i -> endings.get(i).task().leaseToken()).toArray()));
+                ps.setArray(3, c.createArrayOf("text", o.stream().map(Outcome::result).toArray()));
+                ps.setArray(4, c.createArrayOf("integer", o.stream().map(Outcome::exitCode).toArray()));
+                ps.setArray(5, c.createArrayOf("numeric", o.stream().map(Outcome::costUsd).toArray()));
+                ps.setArray(6, c.createArrayOf("bigint", o.stream().map(Outcome::inputTokens).toArray()));
+                ps.setArray(7, c.createArrayOf("bigint", o.stream().map(Outcome::outputTokens).toArray()));
+                ps.setArray(8, c.createArrayOf("integer", o.stream().map(Outcome::numTurns).toArray()));
+                ps.setArray(9, c.createArrayOf("text", o.stream().map(Outcome::sessionId).toArray()));
+                java.util.Set<Long> landed = new java.util.HashSet<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        landed.add(rs.getLong(1));
+                    }
                 }
-                int[] counts = ps.executeBatch();
-                for (int k = 0; k < successes.size(); k++) {
-                    after[successes.get(k)] = counts[k] == 1 ? "completed" : null;
+                for (int i : successes) {
+                    after[i] = landed.contains(endings.get(i).task().leaseToken()) ? "completed" : null;
                 }
             }
         }
@@ -294,7 +301,7 @@ public final class TaskLeases {
         ClaimedTask task = e.task();
         Outcome o = e.outcome();
         return switch (o.kind()) {
-            case SUCCEEDED -> throw new IllegalArgumentException("successes are recorded in a batch");
+            case SUCCEEDED -> throw new IllegalArgumentException("successes are recorded together");
             case RETRYABLE, PERMANENT -> {
                 boolean permanent = o.kind() == Outcome.Kind.PERMANENT;
                 double delay = permanent ? 0 : e.retryDelay().toMillis() / 1000.0;

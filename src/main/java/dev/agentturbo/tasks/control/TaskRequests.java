@@ -6,7 +6,7 @@ import dev.agentturbo.tasks.entity.NewTask;
 import dev.agentturbo.tasks.entity.SubmissionLimits;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
+import jakarta.json.spi.JsonProvider;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonException;
 import jakarta.json.JsonNumber;
@@ -27,6 +27,9 @@ import java.util.Set;
  */
 @ApplicationScoped
 public class TaskRequests {
+
+    /** Looked up once: JsonProvider.provider() searches the class path on every call. */
+    private static final JsonProvider JSON = JsonProvider.provider();
 
     static final Set<String> FIELDS = Set.of("prompt", "executor", "priority", "maxAttempts", "timeoutSeconds",
             "options", "idempotencyKey");
@@ -185,7 +188,7 @@ public class TaskRequests {
         if (body == null || body.isBlank()) {
             throw new InvalidTaskException(List.of("the body is empty: send a JSON task such as {\"prompt\": \"...\"}"));
         }
-        try (var reader = Json.createReader(new StringReader(body))) {
+        try (var reader = JSON.createReader(new StringReader(body))) {
             return reader.readValue();
         } catch (JsonParsingException e) {
             var loc = e.getLocation();

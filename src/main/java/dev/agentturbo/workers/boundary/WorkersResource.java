@@ -5,7 +5,7 @@ import dev.agentturbo.workers.entity.Worker;
 import dev.agentturbo.workers.entity.WorkerSettings;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
-import jakarta.json.Json;
+import jakarta.json.spi.JsonProvider;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -19,6 +19,9 @@ import jakarta.ws.rs.core.MediaType;
 @Produces(MediaType.APPLICATION_JSON)
 public class WorkersResource {
 
+    /** Looked up once: JsonProvider.provider() searches the class path on every call. */
+    private static final JsonProvider JSON = JsonProvider.provider();
+
     @Inject
     WorkerRegistry registry;
     @Inject
@@ -28,9 +31,9 @@ public class WorkersResource {
     @GET
     public String list() {
         double goneAfter = settings.heartbeat().toSeconds() * (double) WorkerRegistry.GONE_AFTER_HEARTBEATS;
-        JsonArrayBuilder nodes = Json.createArrayBuilder();
+        JsonArrayBuilder nodes = JSON.createArrayBuilder();
         for (Worker w : registry.list()) {
-            nodes.add(Json.createObjectBuilder()
+            nodes.add(JSON.createObjectBuilder()
                     .add("id", w.id())
                     .add("host", w.host())
                     .add("slots", w.slots())
@@ -41,6 +44,6 @@ public class WorkersResource {
                     .add("startedAt", w.startedAt().toString())
                     .add("heartbeatAgeSeconds", Math.round(w.heartbeatAgeSeconds() * 10) / 10.0));
         }
-        return Json.createObjectBuilder().add("workers", nodes).build().toString();
+        return JSON.createObjectBuilder().add("workers", nodes).build().toString();
     }
 }

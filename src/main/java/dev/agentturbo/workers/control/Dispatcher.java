@@ -50,6 +50,11 @@ public final class Dispatcher {
     private static final int RETENTION_BATCH = 1000;
     private static final long FIRST_RETRY_MS = 100;
     private static final long MAX_RETRY_MS = 2000;
+    /**
+     * How long an ending may wait for others to share its commit, unless every lease the node holds has ended
+     * already: each commit waits for the disk, so short agents finishing together are written together.
+     */
+    private static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     /** How one attempt ended, as a slot hands it back; a null outcome means the lease was lost: nothing to write. */
     public record Ended(Lease lease, Outcome outcome, Duration retryDelay) {
@@ -70,6 +75,7 @@ public final class Dispatcher {
     // guarded by lock
     private final ArrayDeque<Slot> idle = new ArrayDeque<>();
     private final List<Ended> outbox = new ArrayList<>();
+    private long oldestEnding;
     private boolean rung = true;
     private boolean lastClaimFull;
     private boolean claiming = true;
@@ -120,6 +126,9 @@ public final class Dispatcher {
         lock.lock();
         try {
             if (ended != null) {
+                if (outbox.isEmpty()) {
+                    oldestEnding = System.nanoTime();
+                }
                 outbox.add(ended);
             }
             if (slot != null && !idle.contains(slot)) {
@@ -312,11 +321,16 @@ public final class Dispatcher {
                 boolean beat = now - nextBeat >= 0;
                 boolean promote = now - nextPromote >= 0;
                 idle.removeIf(Slot::draining);
-                boolean claim = claiming && !idle.isEmpty() && (rung || lastClaimFull || now - nextPoll >= 0);
                 if (closing && outbox.isEmpty() && held.isEmpty() && !beat) {
                     return null;
                 }
-                if (renew || beat || promote || claim || !outbox.isEmpty()) {
+                // endings go as soon as nothing else can end, or after a short wait for company; a claim waits
+                // with them, since the slots that handed them back want their next task in the same commit
+                boolean record = !outbox.isEmpty() && (closing || outbox.size() >= held.size()
+                        || now - oldestEnding >= GATHER_NANOS);
+                boolean claim = claiming && !idle.isEmpty() && (rung || lastClaimFull || now - nextPoll >= 0)
+                        && (outbox.isEmpty() || record);
+                if (renew || beat || promote || claim || record) {
                     List<Ended> ended = List.copyOf(outbox);
                     outbox.clear();
                     List<Slot> slots = new ArrayList<>();
@@ -350,7 +364,10 @@ public final class Dispatcher {
                 if (claiming && !idle.isEmpty()) {
                     wait = Math.min(wait, nextPoll - now);
                 }
-                changed.awaitNanos(Math.max(wait, TimeUnit.MILLISECONDS.toNanos(1)));
+                if (!outbox.isEmpty()) {
+                    wait = Math.min(wait, oldestEnding + GATHER_NANOS - now);
+                }
+                changed.awaitNanos(Math.max(wait, TimeUnit.MICROSECONDS.toNanos(50)));
             }
         } finally {
             lock.unlock();
@@ -361,6 +378,9 @@ public final class Dispatcher {
     private void giveBack(Round round) {
         lock.lock();
         try {
+            if (outbox.isEmpty()) {
+                oldestEnding = System.nanoTime();
+            }
             outbox.addAll(0, round.ended());
             for (Slot s : round.slots()) {
                 if (!idle.contains(s)) {

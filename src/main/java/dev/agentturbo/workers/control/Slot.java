@@ -25,7 +25,7 @@ import java.util.logging.Logger;
 
 /**
  * One agent slot: the supervisor loop a batch partition runs. It takes a task from the node's
- * {@link Dispatcher}, runs its agent on the agent executor service, watches it (cancel, timeout, drain, a lost
+ * {@link Dispatcher}, runs its agent on its own thread of the agent executor service ({@link AgentRunner}), watches it (cancel, timeout, drain, a lost
  * lease, a lease that could not be renewed for too long) and hands back how the attempt ended. It never talks to
  * the database itself, so no database error can stop it; any other error is logged and the loop goes on.
  */
@@ -41,7 +41,7 @@ public final class Slot {
     private final WorkerSettings settings;
     private final Dispatcher dispatcher;
     private final AgentExecutors executors;
-    private final ExecutorService agents;
+    private final AgentRunner runner;
     private final Backoff backoff;
     private final OutageLog trouble;
     private final BlockingQueue<Lease> inbox = new ArrayBlockingQueue<>(1);
@@ -57,7 +57,7 @@ public final class Slot {
         this.settings = settings;
         this.dispatcher = dispatcher;
         this.executors = executors;
-        this.agents = agents;
+        this.runner = new AgentRunner(agents, "agent of slot " + settings.workerId() + "/" + number);
         this.backoff = new Backoff(settings.retryBase(), settings.retryMax());
         this.trouble = new OutageLog(LOG, "slot " + settings.workerId() + "/" + number);
     }
@@ -120,6 +120,7 @@ public final class Slot {
                 }
             }
         } finally {
+            runner.stop();
             dispatcher.leave(this);
             Lease orphan = inbox.poll();
             if (orphan != null) {
@@ -177,7 +178,7 @@ public final class Slot {
                 settings.workRoot().resolve("tasks"));
         Future<Outcome> agent;
         try {
-            agent = agents.submit(() -> executor.get().run(run));
+            agent = runner.submit(() -> executor.get().run(run));
         } catch (RejectedExecutionException e) {
             return ended(lease, Outcome.released("agent executor service refused the task: " + e.getMessage()));
         }
