@@ -32,12 +32,16 @@ public class TaskQueue {
 
     private static final Logger LOG = Logger.getLogger(TaskQueue.class.getName());
 
-    // Stores one submission; a repeated idempotency key stores nothing and the first task is returned instead.
+    // Stores one submission and tells listening nodes, in one statement (the NOTIFY is delivered when the
+    // transaction commits; repeated ones in a batch's transaction collapse into one). A repeated idempotency key
+    // stores nothing and the first task is returned instead.
     private static final String INSERT = """
-            INSERT INTO agent_tasks (executor, prompt, priority, max_attempts, timeout_seconds, options, idempotency_key)
-            VALUES (?, ?, ?, ?, ?, ?::jsonb, ?)
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id
+            WITH stored AS (
+                INSERT INTO agent_tasks (executor, prompt, priority, max_attempts, timeout_seconds, options, idempotency_key)
+                VALUES (?, ?, ?, ?, ?, ?::jsonb, ?)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id)
+            SELECT id, pg_notify('agent_turbo_tasks', '') FROM stored
             """;
 
     private static final String FIND_BY_KEY = """
@@ -74,7 +78,13 @@ public class TaskQueue {
 
     /** Stores one task; the row is committed when this returns. */
     public Submitted submit(NewTask task) {
-        return submitAll(List.of(task)).get(0);
+        try (Connection c = dataSource.getConnection(); PreparedStatement insert = c.prepareStatement(INSERT)) {
+            Submitted stored = insertOne(c, insert, task); // one statement: committed on its own
+            logSubmitted(List.of(stored));
+            return stored;
+        } catch (SQLException e) {
+            throw new QueueException("could not store the task", e);
+        }
     }
 
     /** Stores the tasks in one transaction: all of them or, on any error, none. */
@@ -88,12 +98,8 @@ public class TaskQueue {
                         stored.add(insertOne(c, insert, task));
                     }
                 }
-                if (stored.stream().anyMatch(Submitted::created)) {
-                    notify(c, READY_CHANNEL, "");
-                }
                 c.commit();
-                stored.stream().filter(Submitted::created).forEach(s ->
-                        LOG.info(() -> transition(s.id(), null, 0, "new", TaskStatus.PENDING.value(), "submitted")));
+                logSubmitted(stored);
                 return stored;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -104,6 +110,11 @@ public class TaskQueue {
         } catch (SQLException e) {
             throw new QueueException("could not store the task", e);
         }
+    }
+
+    private static void logSubmitted(List<Submitted> stored) {
+        stored.stream().filter(Submitted::created).forEach(s ->
+                LOG.info(() -> transition(s.id(), null, 0, "new", TaskStatus.PENDING.value(), "submitted")));
     }
 
     private static Submitted insertOne(Connection c, PreparedStatement insert, NewTask task) throws SQLException {

@@ -270,6 +270,7 @@ public final class Dispatcher {
             if (round == null) {
                 return;
             }
+            boolean dispatched = false;
             try {
                 Connection c = link.get();
                 if (!registered) {
@@ -277,6 +278,11 @@ public final class Dispatcher {
                     c.commit();
                     registered = true;
                 }
+                // claims and endings first: a slot waits for them; renewals have most of a lease to spare
+                if (round.dispatches()) {
+                    dispatch(c, round);
+                }
+                dispatched = true;
                 if (round.renew()) {
                     renew(c);
                 }
@@ -284,9 +290,6 @@ public final class Dispatcher {
                     beat(c, round.state());
                 } else if (round.promote()) {
                     promote(c);
-                }
-                if (round.dispatches()) {
-                    dispatch(c, round);
                 }
                 connected = true;
                 outage.recovered();
@@ -298,7 +301,7 @@ public final class Dispatcher {
                 } else {
                     link.rollback();
                 }
-                giveBack(round);
+                giveBack(round, dispatched);
                 outage.failed(e, "trying again in " + retryMs + " ms; running agents go on, endings are kept ("
                         + held.size() + " leases held)");
                 try {
@@ -374,21 +377,26 @@ public final class Dispatcher {
         }
     }
 
-    /** A round that failed: its endings wait again (first), its slots are idle again, its timers are due again. */
-    private void giveBack(Round round) {
+    /**
+     * A round that failed: its endings wait again (first) and its slots are idle again, unless they were written
+     * already; its timers are due again.
+     */
+    private void giveBack(Round round, boolean dispatched) {
         lock.lock();
         try {
-            if (outbox.isEmpty()) {
-                oldestEnding = System.nanoTime();
-            }
-            outbox.addAll(0, round.ended());
-            for (Slot s : round.slots()) {
-                if (!idle.contains(s)) {
-                    idle.addFirst(s);
+            if (!dispatched) {
+                if (outbox.isEmpty()) {
+                    oldestEnding = System.nanoTime();
                 }
-            }
-            if (!round.slots().isEmpty()) {
-                rung = true;
+                outbox.addAll(0, round.ended());
+                for (Slot s : round.slots()) {
+                    if (!idle.contains(s)) {
+                        idle.addFirst(s);
+                    }
+                }
+                if (!round.slots().isEmpty()) {
+                    rung = true;
+                }
             }
             long now = System.nanoTime();
             if (round.renew()) {
