@@ -81,7 +81,23 @@ public final class TestDatabase implements AutoCloseable {
 
     @Override
     public void close() {
-        exec(admin(), "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        for (int attempt = 1; ; attempt++) {
+            try {
+                exec(admin(), "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                return;
+            } catch (IllegalStateException e) {
+                // an autovacuum worker on it cannot be terminated by the test role: it ends by itself soon
+                if (attempt == 30) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     private static String adminUrl() {

@@ -35,9 +35,8 @@ import java.util.logging.Logger;
  * something to do, so a single ending waits only for the round in flight.</li>
  * <li><b>Renew.</b> Every heartbeat one statement extends every lease the node holds, from the claim until the
  * attempt's end is recorded, and returns the cancel flags; a lease missing from the answer is lost.</li>
- * <li><b>Housekeeping.</b> Every heartbeat: the node's row in agent_workers, the requeue of expired leases
- * fleet-wide (only once this connection has been up for a whole lease), the promotion of scheduled tasks that
- * are due (also at the moment the next one is due), and retention.</li>
+ * <li><b>Housekeeping</b> ({@link Housekeeping}), every heartbeat, and the promotion of scheduled tasks also at the
+ * moment the next one is due.</li>
  * </ul>
  * When the database does not answer, nothing is dropped: endings stay in the outbox, slots stay idle, and the
  * round is tried again (100 ms, doubling to 2 s) until it lands. A write that the database answers with "no such
@@ -46,8 +45,6 @@ import java.util.logging.Logger;
 public final class Dispatcher {
 
     private static final Logger LOG = Logger.getLogger(Dispatcher.class.getName());
-    private static final int PROMOTE_BATCH = 1000;
-    private static final int RETENTION_BATCH = 1000;
     private static final long FIRST_RETRY_MS = 100;
     private static final long MAX_RETRY_MS = 2000;
     /**
@@ -62,10 +59,8 @@ public final class Dispatcher {
 
     private final WorkerSettings settings;
     private final TaskLeases leases;
-    private final WorkerRegistry registry;
+    private final Housekeeping housekeeping;
     private final DatabaseLink link;
-    private final String host;
-    private final String version;
     private final IntSupplier liveSlots;
     private final OutageLog outage;
     private final Thread thread;
@@ -96,10 +91,8 @@ public final class Dispatcher {
                       String host, String version, IntSupplier liveSlots, ThreadFactory threads) {
         this.settings = settings;
         this.leases = leases;
-        this.registry = registry;
+        this.housekeeping = new Housekeeping(settings, leases, registry, host, version);
         this.link = link;
-        this.host = host;
-        this.version = version;
         this.liveSlots = liveSlots;
         this.outage = new OutageLog(LOG, "node " + settings.workerId() + ": the database at " + link.where());
         long now = System.nanoTime();
@@ -187,19 +180,6 @@ public final class Dispatcher {
         }
     }
 
-    /** Claims again after {@link #stopClaiming()}. */
-    public void resumeClaiming() {
-        lock.lock();
-        try {
-            claiming = true;
-            state = "active";
-            rung = true;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /**
      * Records what is left, marks the node stopped and ends the thread. Waits up to {@code flush} for the
      * database; whatever could not be written by then is logged, and its lease will expire.
@@ -224,8 +204,10 @@ public final class Dispatcher {
             } finally {
                 lock.unlock();
             }
+            int stillHeld = held.size();
             LOG.severe(() -> "node " + settings.workerId() + " stopped with " + left.size() + " endings not recorded"
-                    + " (the database did not answer): " + left.stream().map(e -> e.lease().toString()).toList()
+                    + " (the database did not answer) and " + stillHeld + " leases held: "
+                    + left.stream().map(e -> e.lease().toString()).toList()
                     + "; their leases will expire and the tasks run again");
             thread.interrupt();
             thread.join(2000);
@@ -274,8 +256,7 @@ public final class Dispatcher {
             try {
                 Connection c = link.get();
                 if (!registered) {
-                    registry.register(c, settings.workerId(), host, settings.slots(), version);
-                    c.commit();
+                    housekeeping.register(c);
                     registered = true;
                 }
                 // claims and endings first: a slot waits for them; renewals have most of a lease to spare
@@ -289,7 +270,7 @@ public final class Dispatcher {
                 if (round.beat()) {
                     beat(c, round.state());
                 } else if (round.promote()) {
-                    promote(c);
+                    schedulePromotion(housekeeping.promote(c));
                 }
                 connected = true;
                 outage.recovered();
@@ -429,54 +410,24 @@ public final class Dispatcher {
     }
 
     private void beat(Connection c, String nodeState) throws SQLException {
-        int live = nodeState.equals("stopped") ? 0 : liveSlots.getAsInt();
-        int busy = nodeState.equals("stopped") ? 0 : held.size();
-        if (!registry.beat(c, settings.workerId(), busy, live, nodeState)) {
-            registry.register(c, settings.workerId(), host, settings.slots(), version);
-            registry.beat(c, settings.workerId(), busy, live, nodeState);
-        }
-        // after an outage every holder needs a whole lease of connected time to renew before anyone reaps
-        List<TaskLeases.Requeued> requeued = link.upFor().compareTo(settings.lease()) >= 0
-                ? leases.requeueExpired(c, settings.lease()) : List.of();
-        TaskLeases.Promotion promotion = leases.promoteDue(c, PROMOTE_BATCH);
-        if (!promotion.promoted().isEmpty() || requeued.stream().anyMatch(r -> r.status().equals("pending"))) {
-            leases.notifyReady(c);
-        }
-        int deleted = settings.retention().isZero() ? 0
-                : leases.deleteFinished(c, settings.retention(), RETENTION_BATCH);
-        c.commit();
-        requeued.forEach(r -> LOG.warning(TaskQueue.transition(r.id(), null, r.attempt(), "running", r.status(),
-                r.reason())));
-        logPromoted(promotion);
-        if (deleted > 0) {
-            LOG.info(() -> deleted + " tasks finished more than " + settings.retention().toHours()
-                    + " h ago deleted (retention)");
-        }
+        boolean stopped = nodeState.equals("stopped");
+        schedulePromotion(housekeeping.beat(c, nodeState, stopped ? 0 : held.size(),
+                stopped ? 0 : liveSlots.getAsInt(), link.upFor()));
     }
 
-    private void promote(Connection c) throws SQLException {
-        TaskLeases.Promotion promotion = leases.promoteDue(c, PROMOTE_BATCH);
-        if (!promotion.promoted().isEmpty()) {
-            leases.notifyReady(c);
+    /** Promotes again when the next scheduled task is due, if that comes before the next heartbeat. */
+    private void schedulePromotion(Duration nextDueIn) {
+        if (nextDueIn == null) {
+            return;
         }
-        c.commit();
-        logPromoted(promotion);
-    }
-
-    private void logPromoted(TaskLeases.Promotion promotion) {
-        promotion.promoted().forEach(id ->
-                LOG.info(TaskQueue.transition(id, null, 0, "scheduled", "pending", "due")));
-        if (promotion.nextDueIn() != null) {
-            lock.lock();
-            try {
-                long at = System.nanoTime() + promotion.nextDueIn().toNanos()
-                        + TimeUnit.MILLISECONDS.toNanos(promotion.promoted().size() == PROMOTE_BATCH ? 0 : 5);
-                if (at - nextBeat < 0) {
-                    nextPromote = at;
-                }
-            } finally {
-                lock.unlock();
+        lock.lock();
+        try {
+            long at = System.nanoTime() + nextDueIn.toNanos() + TimeUnit.MILLISECONDS.toNanos(5);
+            if (at - nextBeat < 0) {
+                nextPromote = at;
             }
+        } finally {
+            lock.unlock();
         }
     }
 
