@@ -66,6 +66,11 @@ public final class PostgresCluster implements AutoCloseable {
         String dirName = name.toLowerCase().replaceAll("[^a-z0-9]+", "-") + "-" + UUID.randomUUID().toString().substring(0, 8);
         Path build = Path.of(System.getProperty("agentturbo.war", "target/agent-turbo.war")).toAbsolutePath().getParent();
         Path base = build.resolve("pg");
+        if (root() && !reachableByOthers(build)) {
+            // the server runs as the postgres user, who cannot reach into a project under a private folder (e.g.
+            // /root): keep its files in /tmp instead
+            base = Path.of("/tmp", "agent-turbo-pg");
+        }
         Path dataDir = base.resolve(dirName);
         Path log = base.resolve(dirName + ".log");
         PostgresCluster cluster;
@@ -322,6 +327,21 @@ public final class PostgresCluster implements AutoCloseable {
             key.append(String.format("%08d", part.matches("\\d+") ? Integer.parseInt(part) : 0));
         }
         return key.toString();
+    }
+
+    /** True when every folder from / down to this one lets others pass through it. */
+    private static boolean reachableByOthers(Path dir) {
+        for (Path p = dir; p != null; p = p.getParent()) {
+            try {
+                if (Files.exists(p) && !Files.getPosixFilePermissions(p)
+                        .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                    return false;
+                }
+            } catch (IOException | UnsupportedOperationException e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean root() {
