@@ -9,6 +9,7 @@ import dev.agentturbo.tasks.control.TaskQueue;
 import dev.agentturbo.tasks.entity.NewTask;
 import dev.agentturbo.tasks.entity.Submitted;
 import dev.agentturbo.tasks.entity.TaskStatus;
+import dev.agentturbo.testing.LeaseHolder;
 import dev.agentturbo.testing.PooledDataSource;
 import dev.agentturbo.testing.TaskRows;
 import dev.agentturbo.testing.TcpProxy;
@@ -299,6 +300,28 @@ class AgentWorkerJobIT {
         Map<String, Object> row = rows.row(id);
         assertTrue(((String) row.get("error")).contains("without a lease renewal"), (String) row.get("error"));
         assertEquals(1, row.get("attempt"));
+    }
+
+    @Test
+    void aNodeWhoseConnectionWasJustReopenedWaitsAWholeLeaseBeforeItRequeuesExpiredLeases() throws Exception {
+        stopAndAwaitEnd(); // no slots here: the task is another node's
+        long id = submit(TaskRows.simulated("held by a node that is away", 10));
+        proxy.cut();
+        try (LeaseHolder other = new LeaseHolder(db.dataSource(), "other-node")) {
+            other.claimOne(settings.lease()).orElseThrow();
+        }
+        rows.expireLease(id);
+        Thread.sleep(settings.heartbeat().multipliedBy(2).toMillis()); // the dispatcher notices the cut
+
+        long restored = System.nanoTime();
+        proxy.restore();
+        TaskRows.await(WAIT, "the dispatcher connected again", dispatcher::connected);
+        Thread.sleep(settings.lease().minus(settings.heartbeat()).toMillis());
+        assertEquals("running", rows.status(id), "not requeued before the node has been connected for a lease");
+        TaskRows.await(settings.lease().plus(settings.heartbeat().multipliedBy(3)), "requeued",
+                () -> !"running".equals(rows.status(id)));
+        System.out.printf("expired lease requeued %d ms after the node's connection came back (lease %d s)%n",
+                Duration.ofNanos(System.nanoTime() - restored).toMillis(), settings.lease().toSeconds());
     }
 
     @Test
