@@ -1,6 +1,7 @@
 package dev.agentturbo.platform;
 
 import dev.agentturbo.agents.entity.ExecutorSettings;
+import dev.agentturbo.agents.entity.Sandbox;
 import dev.agentturbo.tasks.entity.SubmissionLimits;
 import dev.agentturbo.workers.entity.WorkerSettings;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -14,6 +15,9 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.logging.Logger;
 
 /**
  * Turns MicroProfile Config into the settings records the rest of the application uses. Every key has its
@@ -22,6 +26,8 @@ import java.util.Arrays;
  */
 @ApplicationScoped
 public class Configuration {
+
+    private static final Logger LOG = Logger.getLogger(Configuration.class.getName());
 
     @Inject
     Config config;
@@ -37,8 +43,7 @@ public class Configuration {
                 Duration.ofSeconds(config.getValue("agentturbo.worker.heartbeat-seconds", Integer.class)),
                 Duration.ofMillis(config.getValue("agentturbo.worker.poll-millis", Integer.class)),
                 Duration.ofSeconds(config.getValue("agentturbo.worker.drain-grace-seconds", Integer.class)),
-                Path.of(config.getOptionalValue("agentturbo.worker.work-dir", String.class).filter(s -> !s.isBlank())
-                        .orElse(Path.of(System.getProperty("user.home"), ".agent-turbo").toString())),
+                workRoot(),
                 Duration.ofMillis(config.getValue("agentturbo.retry.base-millis", Integer.class)),
                 Duration.ofSeconds(config.getValue("agentturbo.retry.max-seconds", Integer.class)),
                 Duration.ofSeconds(config.getValue("agentturbo.worker.unrenewed-stop-seconds", Integer.class)),
@@ -48,9 +53,26 @@ public class Configuration {
     @Produces
     @Singleton
     ExecutorSettings executors() {
-        return new ExecutorSettings(config.getValue("agentturbo.claude.command", String.class),
-                Arrays.stream(config.getOptionalValue("agentturbo.command.allowed", String.class).orElse("").split(","))
-                        .map(String::trim).filter(s -> !s.isEmpty()).toList());
+        List<String> commands = list("agentturbo.command.allowed");
+        commands.stream().filter(c -> !c.startsWith("/")).forEach(c -> LOG.severe(() -> "agentturbo.command.allowed"
+                + " lists '" + c + "', which is not an absolute path: it is ignored (programs are never looked up on"
+                + " the PATH)"));
+        Sandbox sandbox = new Sandbox(list("agentturbo.agents.environment"),
+                list("agentturbo.agents.allowed-roots").stream().map(Path::of).toList(), workRoot(),
+                Set.copyOf(list("agentturbo.claude.permission-modes")),
+                Set.copyOf(list("agentturbo.claude.privileged-permission-modes")));
+        return new ExecutorSettings(config.getValue("agentturbo.claude.command", String.class), commands, sandbox);
+    }
+
+    /** A comma-separated key as a list; empty when not set. */
+    private List<String> list(String key) {
+        return Arrays.stream(config.getOptionalValue(key, String.class).orElse("").split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+
+    private Path workRoot() {
+        return Path.of(config.getOptionalValue("agentturbo.worker.work-dir", String.class).filter(s -> !s.isBlank())
+                .orElse(Path.of(System.getProperty("user.home"), ".agent-turbo").toString())).toAbsolutePath();
     }
 
     @Produces

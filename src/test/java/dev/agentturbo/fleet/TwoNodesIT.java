@@ -17,6 +17,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
@@ -57,6 +58,9 @@ class TwoNodesIT {
 
     @AfterAll
     static void stopFleet() {
+        // whatever a failed test left behind
+        ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").matches(".*sleep 3[12]0[0-7].*"))
+                .forEach(ProcessHandle::destroyForcibly);
         for (MicroNode node : new MicroNode[]{alpha, beta, front}) {
             if (node != null) {
                 node.close();
@@ -71,7 +75,7 @@ class TwoNodesIT {
         Map<String, String> env = new HashMap<>(MicroNode.databaseEnv(db));
         env.put("AGENTTURBO_WORKER_SLOTS", Integer.toString(slots));
         env.put("AGENTTURBO_WORKER_DRAIN_GRACE_SECONDS", "3");
-        env.put("AGENTTURBO_COMMAND_ALLOWED", "sleep");
+        env.put("AGENTTURBO_COMMAND_ALLOWED", "/usr/bin/sleep,/bin/sh");
         return env;
     }
 
@@ -104,7 +108,7 @@ class TwoNodesIT {
     @Order(2)
     void aCancelSentToOneNodeKillsTheAgentOnTheNodeRunningIt() throws Exception {
         var created = front.post("/api/tasks", "{\"prompt\":\"sleep\",\"executor\":\"command\","
-                + "\"options\":{\"command\":\"sleep\",\"args\":[\"61\"]}}");
+                + "\"options\":{\"command\":\"/usr/bin/sleep\",\"args\":[\"61\"]}}");
         String id = jakarta.json.Json.createReader(new java.io.StringReader(created.body())).readObject()
                 .getJsonNumber("id").toString();
         awaitTrue(Duration.ofSeconds(30), () -> sleepers() == 1);
@@ -122,7 +126,7 @@ class TwoNodesIT {
     static long sleepers() {
         return java.util.stream.Stream.of(alpha, beta).filter(n -> n != null)
                 .flatMap(n -> ProcessHandle.of(n.pid()).stream()).flatMap(ProcessHandle::descendants)
-                .filter(p -> p.info().commandLine().orElse("").contains("sleep 61")).count();
+                .filter(p -> sleeping(p, "61")).count();
     }
 
     @Test
@@ -166,6 +170,48 @@ class TwoNodesIT {
         awaitTrue(Duration.ofMinutes(2), () -> count("status = 'completed'") == 8);
         awaitTrue(Duration.ofSeconds(30), () -> workerState("node-beta").equals("gone"));
         assertEquals("active", workerState("node-alpha"));
+    }
+
+    @Test
+    @Order(5)
+    void theAgentsOfAKilledNodeDieWithItBeforeTheirTasksRunElsewhere() throws Exception {
+        db.exec("DELETE FROM agent_tasks");
+        beta = MicroNode.start("node-beta", env(4));
+        // eight agents, each a shell whose child re-parents itself; the numbers tell the tasks' processes apart
+        String batch = IntStream.range(0, 8)
+                .mapToObj(i -> "{\"prompt\":\"orphan " + i + "\",\"executor\":\"command\",\"timeoutSeconds\":300,"
+                        + "\"options\":{\"command\":\"/bin/sh\",\"args\":[\"-c\",\"(/usr/bin/sleep " + (3100 + i)
+                        + " &); /usr/bin/sleep " + (3200 + i) + "\"]}}")
+                .collect(Collectors.joining(",", "[", "]"));
+        assertEquals(201, alpha.post("/api/tasks/batch", batch).statusCode());
+        awaitTrue(Duration.ofSeconds(30), () -> count("status = 'running' AND assigned_worker_id = 'node-beta'") > 0
+                && agents("31") == 8);
+        List<String> betas = java.util.Arrays.asList(single("SELECT string_agg(substring(prompt from 8), ',') FROM agent_tasks"
+                + " WHERE status = 'running' AND assigned_worker_id = 'node-beta'").split(","));
+
+        Instant killed = Instant.now();
+        beta.kill();
+        awaitTrue(Duration.ofSeconds(5), () -> betas.stream().allMatch(i -> agents("" + (3100 + Integer.parseInt(i))) == 0
+                && agents("" + (3200 + Integer.parseInt(i))) == 0));
+        System.out.println("the agents of the killed node (tasks " + betas + ") were gone after "
+                + Duration.between(killed, Instant.now()).toMillis() + " ms");
+        assertTrue(count("assigned_worker_id = 'node-beta' AND status = 'running'") > 0,
+                "gone before their leases expired and the tasks ran elsewhere");
+        for (String id : single("SELECT string_agg(id::text, ',') FROM agent_tasks").split(",")) {
+            alpha.post("/api/tasks/" + id + "/cancel", "");
+        }
+        awaitTrue(Duration.ofSeconds(30), () -> agents("31") + agents("32") == 0);
+    }
+
+    /** {@code sleep} processes anywhere on this machine whose argument starts with this. */
+    static long agents(String sleepArgument) {
+        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).filter(p -> sleeping(p, sleepArgument)).count();
+    }
+
+    /** Whether the process is the program sleep with an argument that starts with this (not a shell that runs it). */
+    static boolean sleeping(ProcessHandle p, String argumentPrefix) {
+        return p.info().command().orElse("").endsWith("/sleep")
+                && java.util.Arrays.stream(p.info().arguments().orElse(new String[0])).anyMatch(a -> a.startsWith(argumentPrefix));
     }
 
     /** The state /api/workers shows for a node. */

@@ -155,9 +155,8 @@ public final class MicroNode implements AutoCloseable {
         }
     }
 
-    /** kill -9: the node dies with no chance to release anything. */
+    /** kill -9 of the node's JVM: it dies with no chance to release anything; its agents are on their own. */
     public void kill() {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
         try {
             process.waitFor(30, TimeUnit.SECONDS);

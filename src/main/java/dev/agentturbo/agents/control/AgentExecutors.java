@@ -40,8 +40,10 @@ public class AgentExecutors {
     @PostConstruct
     void init() {
         Map<String, AgentExecutor> all = new LinkedHashMap<>();
-        for (AgentExecutor e : List.of(new ClaudeCli(settings.claudeCommand(), claudeEnvironment, Clock.systemUTC()),
-                new AllowedCommand(settings.allowedCommands()), new Simulated())) {
+        Confinement confinement = new Confinement(settings.sandbox());
+        for (AgentExecutor e : List.of(
+                new ClaudeCli(settings.claudeCommand(), claudeEnvironment, Clock.systemUTC(), settings.sandbox(), confinement),
+                new AllowedCommand(settings.allowedCommands(), confinement), new Simulated())) {
             all.put(e.name(), e);
         }
         byName = Map.copyOf(all);
@@ -55,9 +57,13 @@ public class AgentExecutors {
         return byName.keySet().stream().sorted().toList();
     }
 
-    /** What is wrong with a task's executor and options; empty when it can run. */
-    public List<String> check(String executor, JsonObject options) {
-        return find(executor).map(e -> e.check(options))
+    /**
+     * What is wrong with a task's executor and options; empty when it can run.
+     *
+     * @param privileged whether the submitter may ask for what only operators may
+     */
+    public List<String> check(String executor, JsonObject options, boolean privileged) {
+        return find(executor).map(e -> e.check(options, privileged))
                 .orElseGet(() -> List.of("executor '" + executor + "' is unknown; use one of " + String.join(", ", names())));
     }
 }

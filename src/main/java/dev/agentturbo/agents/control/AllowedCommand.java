@@ -18,9 +18,12 @@ public final class AllowedCommand implements AgentExecutor {
     static final int MAX_RESULT_CHARS = 1_000_000;
 
     private final List<String> allowed;
+    private final Confinement confinement;
 
-    public AllowedCommand(List<String> allowed) {
-        this.allowed = List.copyOf(allowed);
+    /** @param allowed absolute paths of the programs tasks may run: a program is never looked up on the PATH */
+    AllowedCommand(List<String> allowed, Confinement confinement) {
+        this.allowed = allowed.stream().filter(c -> c.startsWith("/")).toList();
+        this.confinement = confinement;
     }
 
     @Override
@@ -29,7 +32,7 @@ public final class AllowedCommand implements AgentExecutor {
     }
 
     @Override
-    public List<String> check(JsonObject options) {
+    public List<String> check(JsonObject options, boolean privileged) {
         return OptionRules.of(NAME, options, "command", "args", "workingDirectory")
                 .require("command")
                 .string("command", 4096)
@@ -38,13 +41,13 @@ public final class AllowedCommand implements AgentExecutor {
                                 + (allowed.isEmpty() ? "none: set agentturbo.command.allowed" : String.join(", ", allowed))
                                 + ")")
                 .strings("args")
-                .absolutePath("workingDirectory")
+                .workingDirectory("workingDirectory", confinement)
                 .problems();
     }
 
     @Override
     public Outcome run(AgentRun run) throws InterruptedException {
-        List<String> problems = check(run.options());
+        List<String> problems = check(run.options(), true);
         if (!problems.isEmpty()) {
             return Outcome.permanent(String.join("; ", problems));
         }
@@ -53,7 +56,8 @@ public final class AllowedCommand implements AgentExecutor {
         command.addAll(OptionRules.values(run.options(), "args"));
         AgentProcess process;
         try {
-            process = AgentProcess.start(command, WorkingDirectory.of(run), Map.of(), run.task().prompt());
+            process = AgentProcess.start(command, WorkingDirectory.of(run, confinement),
+                    confinement.environment(System.getenv(), Map.of()), run.task().prompt());
         } catch (IOException e) {
             return Outcome.permanent("could not start " + command.get(0) + ": " + e.getMessage());
         }

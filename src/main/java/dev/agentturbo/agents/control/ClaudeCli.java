@@ -1,5 +1,6 @@
 package dev.agentturbo.agents.control;
 
+import dev.agentturbo.agents.entity.Sandbox;
 import dev.agentturbo.tasks.entity.Outcome;
 import jakarta.json.JsonObject;
 
@@ -20,34 +21,38 @@ import java.util.logging.Logger;
 /**
  * The {@code claude-cli} executor: the real {@code claude} program, headless. The prompt goes on stdin, the
  * options become flags, the output is read as stream-json and the outcome decided on the result line. The
- * program inherits this node's environment (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN …)
- * and gets a config folder of its slot's own, since processes sharing one race on it.
+ * program gets the variables of this node that agents may see (ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY,
+ * CLAUDE_CODE_OAUTH_TOKEN … by default; never the database's) and a config folder of its slot's own, since
+ * processes sharing one race on it.
  */
 public final class ClaudeCli implements AgentExecutor {
 
     public static final String NAME = "claude-cli";
-    static final Set<String> PERMISSION_MODES = Set.of("default", "acceptEdits", "plan", "bypassPermissions", "dontAsk");
     private static final Logger LOG = Logger.getLogger(ClaudeCli.class.getName());
 
     private final List<String> command;
     private final Map<String, String> environment;
     private final Clock clock;
+    private final Sandbox sandbox;
+    private final Confinement confinement;
 
     /** @param command the program and any fixed leading arguments, e.g. {@code claude} or {@code /opt/bin/claude} */
-    public ClaudeCli(String command, Clock clock) {
-        this(command, Map.of(), clock);
+    public ClaudeCli(String command, Clock clock, Sandbox sandbox) {
+        this(command, Map.of(), clock, sandbox, new Confinement(sandbox));
     }
 
     /**
      * @param command     the program and any fixed leading arguments, e.g. {@code claude} or {@code /opt/bin/claude}
-     * @param environment variables added to (and overriding) the environment the program inherits from this node,
+     * @param environment variables added to (and overriding) the ones of this node an agent may see,
      *                    e.g. {@code ANTHROPIC_BASE_URL}; the slot's {@code CLAUDE_CONFIG_DIR} always wins. The
      *                    program treats a variable set to the empty string as not set.
      */
-    public ClaudeCli(String command, Map<String, String> environment, Clock clock) {
+    ClaudeCli(String command, Map<String, String> environment, Clock clock, Sandbox sandbox, Confinement confinement) {
         this.command = Arrays.stream(command.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
         this.environment = Map.copyOf(environment);
         this.clock = clock;
+        this.sandbox = sandbox;
+        this.confinement = confinement;
     }
 
     @Override
@@ -56,15 +61,15 @@ public final class ClaudeCli implements AgentExecutor {
     }
 
     @Override
-    public List<String> check(JsonObject options) {
+    public List<String> check(JsonObject options, boolean privileged) {
         return OptionRules.of(NAME, options, "model", "maxTurns", "allowedTools", "permissionMode",
                         "appendSystemPrompt", "workingDirectory")
                 .string("model", 200)
                 .integer("maxTurns", 1, 10_000)
                 .strings("allowedTools")
-                .oneOf("permissionMode", PERMISSION_MODES)
+                .permissionMode("permissionMode", sandbox, privileged)
                 .string("appendSystemPrompt", 100_000)
-                .absolutePath("workingDirectory")
+                .workingDirectory("workingDirectory", confinement)
                 .problems();
     }
 
@@ -93,7 +98,7 @@ public final class ClaudeCli implements AgentExecutor {
 
     @Override
     public Outcome run(AgentRun run) throws InterruptedException {
-        List<String> problems = check(run.options());
+        List<String> problems = check(run.options(), true);
         if (!problems.isEmpty()) {
             return Outcome.permanent(String.join("; ", problems));
         }
@@ -102,10 +107,11 @@ public final class ClaudeCli implements AgentExecutor {
         AgentProcess process;
         try {
             prepareConfigDir(configDir);
-            Map<String, String> env = new HashMap<>(environment);
-            env.put("CLAUDE_CONFIG_DIR", configDir.toString());
+            Map<String, String> own = new HashMap<>(environment);
+            own.put("CLAUDE_CONFIG_DIR", configDir.toString());
             // SIGTERM only interrupts the tool the program runs, not the program: see AgentProcess.killAtOnce
-            process = AgentProcess.start(args, WorkingDirectory.of(run), env, run.task().prompt()).killAtOnce();
+            process = AgentProcess.start(args, WorkingDirectory.of(run, confinement),
+                    confinement.environment(System.getenv(), own), run.task().prompt()).killAtOnce();
         } catch (IOException e) {
             return Outcome.permanent("could not start the claude program '" + command.get(0) + "' (set "
                     + "agentturbo.claude.command / AGENTTURBO_CLAUDE_COMMAND): " + e.getMessage());

@@ -93,6 +93,37 @@ final class OptionRules {
         return this;
     }
 
+    /** An absolute path that the node's sandbox allows as a working directory. */
+    OptionRules workingDirectory(String key, Confinement confinement) {
+        absolutePath(key);
+        if (options.get(key) instanceof JsonString s && s.getString().startsWith("/") && s.getString().length() <= 4096) {
+            confinement.refuse(s.getString()).ifPresent(problems::add);
+        }
+        return this;
+    }
+
+    /** A permission mode any submitter may ask for, or a privileged one if the submitter may. */
+    OptionRules permissionMode(String key, dev.agentturbo.agents.entity.Sandbox sandbox, boolean privileged) {
+        JsonValue v = options.get(key);
+        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
+            return this;
+        }
+        Set<String> open = sandbox.permissionModes();
+        String choices = String.join(", ", new TreeSet<>(open));
+        if (!(v instanceof JsonString s)) {
+            problems.add("options." + key + " must be one of " + choices);
+        } else if (sandbox.privilegedPermissionModes().contains(s.getString())) {
+            if (!privileged) {
+                problems.add("options." + key + " '" + s.getString() + "' may only be asked for by an operator;"
+                        + " use one of " + choices);
+            }
+        } else if (!open.contains(s.getString())) {
+            problems.add("options." + key + " must be one of " + choices + ", not '" + s.getString() + "'"
+                    + " (agentturbo.claude.permission-modes)");
+        }
+        return this;
+    }
+
     OptionRules require(String key) {
         if (!options.containsKey(key) || options.isNull(key)) {
             problems.add("options." + key + " is required by executor '" + executor + "'");

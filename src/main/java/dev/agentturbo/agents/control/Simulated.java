@@ -21,7 +21,7 @@ public final class Simulated implements AgentExecutor {
     }
 
     @Override
-    public List<String> check(JsonObject options) {
+    public List<String> check(JsonObject options, boolean privileged) {
         return OptionRules.of(NAME, options, "durationMs", "outcome")
                 .integer("durationMs", 0, 86_400_000L)
                 .oneOf("outcome", Set.of("success", "failure"))

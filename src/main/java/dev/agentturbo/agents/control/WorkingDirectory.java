@@ -4,15 +4,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where a process-based executor runs a task: the folder the task names, else one of its own under the work root. */
+/**
+ * Where a process-based executor runs a task: the folder the task names, checked again now that it runs (a symlink
+ * may have changed since the submission), else one of its own under the node's tasks folder.
+ */
 final class WorkingDirectory {
 
     private WorkingDirectory() {
     }
 
-    static Path of(AgentRun run) {
+    /** @throws IllegalArgumentException when the named folder is not, or no longer, one a task may work in */
+    static Path of(AgentRun run, Confinement confinement) {
         String named = run.options().getString("workingDirectory", null);
-        Path dir = named != null ? Path.of(named) : run.workRoot().resolve("task-" + run.task().id());
+        Path dir = named != null ? confinement.real(Path.of(named)) : run.workRoot().resolve("task-" + run.task().id());
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {

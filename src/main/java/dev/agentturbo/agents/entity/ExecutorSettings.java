@@ -1,12 +1,20 @@
 package dev.agentturbo.agents.entity;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /**
  * How this node runs agents.
  *
  * @param claudeCommand the {@code claude} program (agentturbo.claude.command)
- * @param allowedCommands the programs the {@code command} executor may run (agentturbo.command.allowed)
+ * @param allowedCommands the programs the {@code command} executor may run, as absolute paths
+ *                        (agentturbo.command.allowed)
+ * @param sandbox what an agent may reach
  */
-public record ExecutorSettings(String claudeCommand, List<String> allowedCommands) {
+public record ExecutorSettings(String claudeCommand, List<String> allowedCommands, Sandbox sandbox) {
+
+    /** The default sandbox around the given work dir. */
+    public static ExecutorSettings of(String claudeCommand, List<String> allowedCommands, Path workRoot) {
+        return new ExecutorSettings(claudeCommand, allowedCommands, Sandbox.of(workRoot));
+    }
 }

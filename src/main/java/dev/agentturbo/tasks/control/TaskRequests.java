@@ -142,7 +142,7 @@ public class TaskRequests {
             }
         }
         if (executor != null) {
-            for (String problem : executors.check(executor, options)) {
+            for (String problem : executors.check(executor, options, false)) {
                 problems.add(at + problem);
             }
         }

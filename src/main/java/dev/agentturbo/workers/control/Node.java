@@ -1,5 +1,6 @@
 package dev.agentturbo.workers.control;
 
+import dev.agentturbo.agents.control.AgentProcess;
 import dev.agentturbo.platform.ClassPreloader;
 import dev.agentturbo.platform.DatabaseLink;
 import dev.agentturbo.platform.DirectConnections;
@@ -73,6 +74,11 @@ public class Node {
     void start(@Observes Startup startup) {
         int preloaded = ClassPreloader.loadAll(Node.class);
         LOG.info(() -> preloaded + " application classes loaded");
+        // agents of an earlier run of a node on this host whose guard could not act (it watches its node's pid)
+        int orphans = AgentProcess.killOrphans();
+        if (orphans > 0) {
+            LOG.warning(() -> orphans + " agent process groups of nodes that are gone were killed");
+        }
         // the deployment ends now; the node comes up once the database answers, however long that takes
         timer.execute(this::boot);
     }

@@ -1,5 +1,6 @@
 package dev.agentturbo.agents.control;
 
+import dev.agentturbo.agents.entity.Sandbox;
 import dev.agentturbo.tasks.entity.ClaimedTask;
 import dev.agentturbo.tasks.entity.Outcome;
 import dev.agentturbo.testing.ClaudeProgram;
@@ -231,11 +232,11 @@ class ClaudeCliIT {
         Outcome with = cli(Auth.API_KEY).run(allowed);
 
         assertEquals(Outcome.Kind.SUCCEEDED, without.kind(), without::toString);
-        assertFalse(Files.exists(WorkingDirectory.of(denied).resolve("proof.txt")), "not allowed, not run");
+        assertFalse(Files.exists(WorkingDirectory.of(denied, confinement()).resolve("proof.txt")), "not allowed, not run");
         assertTrue(without.result().contains("\"is_error\":true"), without.result());
         assertEquals(Outcome.Kind.SUCCEEDED, with.kind(), with::toString);
         assertEquals(2, with.numTurns());
-        assertEquals("proof\n", Files.readString(WorkingDirectory.of(allowed).resolve("proof.txt")),
+        assertEquals("proof\n", Files.readString(WorkingDirectory.of(allowed, confinement()).resolve("proof.txt")),
                 "the tool ran in the task's working directory");
     }
 
@@ -289,7 +290,18 @@ class ClaudeCliIT {
     private ClaudeCli cli(Auth auth, Map<String, String> extra) {
         Map<String, String> env = new HashMap<>(ClaudeProgram.environment(api, auth));
         env.putAll(extra);
-        return new ClaudeCli(program.toString(), env, Clock.systemUTC());
+        return new ClaudeCli(program.toString(), env, Clock.systemUTC(), sandbox(), confinement());
+    }
+
+    /** Tasks may work anywhere under this test's folder; the node's work dir is a folder of its own in it. */
+    private Sandbox sandbox() {
+        Sandbox defaults = Sandbox.of(root.resolve("node"));
+        return new Sandbox(defaults.environment(), List.of(root), root.resolve("node"), defaults.permissionModes(),
+                defaults.privilegedPermissionModes());
+    }
+
+    private Confinement confinement() {
+        return new Confinement(sandbox());
     }
 
     private AgentRun run(String prompt, String optionsJson) {

@@ -1,5 +1,6 @@
 package dev.agentturbo.agents.control;
 
+import dev.agentturbo.agents.entity.Sandbox;
 import dev.agentturbo.tasks.entity.ClaimedTask;
 import dev.agentturbo.tasks.entity.Outcome;
 import jakarta.json.Json;
@@ -24,7 +25,7 @@ class ExecutorsTest {
 
     @Test
     void claudeOptionsBecomeFlagsInTheEqualsFormAndThePromptIsNoArgument() {
-        ClaudeCli cli = new ClaudeCli("/opt/bin/claude --debug-off", Clock.systemUTC());
+        ClaudeCli cli = new ClaudeCli("/opt/bin/claude --debug-off", Clock.systemUTC(), Sandbox.of(dir));
         List<String> args = cli.arguments(options("""
                 {"model": "-sonnet", "maxTurns": 7, "allowedTools": ["Read", "Bash(git log:*)"],
                  "permissionMode": "acceptEdits", "appendSystemPrompt": "--be brief"}"""));
@@ -36,7 +37,7 @@ class ExecutorsTest {
 
     @Test
     void aClaudeProgramThatCannotBeStartedFailsTheTaskForGood() throws Exception {
-        Outcome outcome = new ClaudeCli(dir.resolve("no-such-claude").toString(), Clock.systemUTC())
+        Outcome outcome = new ClaudeCli(dir.resolve("no-such-claude").toString(), Clock.systemUTC(), Sandbox.of(dir))
                 .run(run("{}"));
 
         assertEquals(Outcome.Kind.PERMANENT, outcome.kind());
@@ -47,7 +48,7 @@ class ExecutorsTest {
     @Test
     void anAllowedCommandThatDoesNotExistFailsTheTaskForGood() throws Exception {
         String missing = dir.resolve("missing-tool").toString();
-        Outcome outcome = new AllowedCommand(List.of(missing)).run(run("{\"command\": \"" + missing + "\"}"));
+        Outcome outcome = new AllowedCommand(List.of(missing), confinement()).run(run("{\"command\": \"" + missing + "\"}"));
 
         assertEquals(Outcome.Kind.PERMANENT, outcome.kind());
         assertTrue(outcome.error().startsWith("could not start " + missing), outcome.error());
@@ -55,7 +56,7 @@ class ExecutorsTest {
 
     @Test
     void aCommandOutsideTheAllowListNeverRuns() throws Exception {
-        Outcome outcome = new AllowedCommand(List.of("cat")).run(run("{\"command\": \"sh\", \"args\": [\"-c\", \"touch x\"]}"));
+        Outcome outcome = new AllowedCommand(List.of("/usr/bin/cat"), confinement()).run(run("{\"command\": \"/bin/sh\", \"args\": [\"-c\", \"touch x\"]}"));
 
         assertEquals(Outcome.Kind.PERMANENT, outcome.kind());
         assertFalse(dir.resolve("work/task-1/x").toFile().exists());
@@ -63,7 +64,7 @@ class ExecutorsTest {
 
     @Test
     void aCommandsNonZeroExitIsARetryableFailureWithItsStderr() throws Exception {
-        Outcome outcome = new AllowedCommand(List.of("sh")).run(run("{\"command\": \"sh\", \"args\": [\"-c\", \"echo out; echo broken >&2; exit 3\"]}"));
+        Outcome outcome = new AllowedCommand(List.of("/bin/sh"), confinement()).run(run("{\"command\": \"/bin/sh\", \"args\": [\"-c\", \"echo out; echo broken >&2; exit 3\"]}"));
 
         assertEquals(Outcome.Kind.RETRYABLE, outcome.kind());
         assertEquals(3, outcome.exitCode());
@@ -75,6 +76,10 @@ class ExecutorsTest {
     void theSimulatedExecutorEndsAsItIsTold() throws Exception {
         assertEquals(Outcome.Kind.SUCCEEDED, new Simulated().run(run("{\"durationMs\": 1}")).kind());
         assertEquals(Outcome.Kind.RETRYABLE, new Simulated().run(run("{\"durationMs\": 1, \"outcome\": \"failure\"}")).kind());
+    }
+
+    private Confinement confinement() {
+        return new Confinement(Sandbox.of(dir));
     }
 
     private AgentRun run(String optionsJson) {

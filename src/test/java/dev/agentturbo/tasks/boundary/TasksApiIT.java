@@ -22,6 +22,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -81,12 +82,35 @@ class TasksApiIT {
         String prompt = "line one\nline two: \"quoted\" $HOME `not a shell`";
         HttpResponse<String> created = post("api/tasks", Json.createObjectBuilder()
                 .add("prompt", prompt).add("executor", "command")
-                .add("options", Json.createObjectBuilder().add("command", "cat")).build().toString(), null);
+                .add("options", Json.createObjectBuilder().add("command", "/usr/bin/cat")).build().toString(), null);
         assertEquals(201, created.statusCode(), created.body());
         JsonObject done = awaitFinal(json(created.body()).getJsonNumber("id").longValue());
         assertEquals("completed", done.getString("status"), done.toString());
         assertEquals(prompt + "\n", done.getString("result"));
         assertEquals(0, done.getInt("exitCode"));
+    }
+
+    @Test
+    void anAgentSeesNoneOfTheNodesDatabaseSettingsOrOtherVariables() throws Exception {
+        HttpResponse<String> created = post("api/tasks", """
+                {"prompt": "print the environment", "executor": "command", "options": {"command": "/usr/bin/env"}}""", null);
+        JsonObject done = awaitFinal(json(created.body()).getJsonNumber("id").longValue());
+        assertEquals("completed", done.getString("status"), done.toString());
+        String env = done.getString("result");
+        assertTrue(env.contains("PATH="), env);
+        for (String secret : List.of("DB_URL", "DB_USER", "DB_PASSWORD", "AGENTTURBO_", "JAVA_HOME", "MAVEN")) {
+            assertFalse(env.contains(secret), secret + " reached the agent:\n" + env);
+        }
+    }
+
+    @Test
+    void aWorkingDirectoryOutsideTheAllowedRootsIsRefused() throws Exception {
+        for (String escape : List.of("/etc", "/tmp/../etc", "/")) {
+            assertProblem(post("api/tasks", "{\"prompt\": \"x\", \"executor\": \"command\", \"options\": {\"command\":"
+                    + " \"/usr/bin/cat\", \"workingDirectory\": \"" + escape + "\"}}", null), 400, "must lie in");
+        }
+        assertProblem(post("api/tasks", """
+                {"prompt": "x", "options": {"permissionMode": "bypassPermissions"}}""", null), 400, "operator");
     }
 
     @Test
@@ -103,7 +127,7 @@ class TasksApiIT {
     @Test
     void aRunningTaskIsCancelledAndItsProcessKilled() throws Exception {
         HttpResponse<String> created = post("api/tasks", """
-                {"prompt": "wait", "executor": "command", "options": {"command": "sleep", "args": ["60"]}}""", null);
+                {"prompt": "wait", "executor": "command", "options": {"command": "/usr/bin/sleep", "args": ["60"]}}""", null);
         long id = json(created.body()).getJsonNumber("id").longValue();
         awaitStatus(id, "running");
         HttpResponse<String> cancel = post("api/tasks/" + id + "/cancel", "", null);

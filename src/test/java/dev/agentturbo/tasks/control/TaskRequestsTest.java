@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TaskRequestsTest {
 
     final TaskRequests requests = new TaskRequests(new SubmissionLimits(100, 3, 200, 3, 1800, 3600),
-            new AgentExecutors(new ExecutorSettings("claude", List.of("cat")), Map.of()));
+            new AgentExecutors(ExecutorSettings.of("claude", List.of("/usr/bin/cat"), java.nio.file.Path.of("/tmp/agent-turbo-test")), Map.of()));
 
     @Test
     void onlyThePromptIsRequiredAndTheRestHasDefaults() {
@@ -98,9 +98,9 @@ class TaskRequestsTest {
         assertProblems(() -> requests.one("{\"prompt\": \"p\", \"executor\": \"command\"}", null),
                 "options.command is required by executor 'command'");
         assertProblems(() -> requests.one("{\"prompt\": \"p\", \"executor\": \"command\", \"options\": {\"command\": \"rm\"}}", null),
-                "options.command must be one of the programs this node allows (cat)");
-        assertEquals("{\"command\":\"cat\",\"args\":[\"-n\"]}", requests.one(
-                "{\"prompt\": \"p\", \"executor\": \"command\", \"options\": {\"command\": \"cat\", \"args\": [\"-n\"]}}", null).optionsJson());
+                "options.command must be one of the programs this node allows (/usr/bin/cat)");
+        assertEquals("{\"command\":\"/usr/bin/cat\",\"args\":[\"-n\"]}", requests.one(
+                "{\"prompt\": \"p\", \"executor\": \"command\", \"options\": {\"command\": \"/usr/bin/cat\", \"args\": [\"-n\"]}}", null).optionsJson());
     }
 
     private static void assertProblems(org.junit.jupiter.api.function.Executable call, String... expected) {

@@ -85,7 +85,7 @@ class AgentWorkerJobIT {
         settings = new WorkerSettings("it-node", SLOTS, Duration.ofSeconds(6), Duration.ofSeconds(2),
                 Duration.ofMillis(500), Duration.ofSeconds(1), workRoot, Duration.ofMillis(200),
                 Duration.ofSeconds(1), UNRENEWED_STOP, Duration.ZERO);
-        AgentWorkerJobBeans.use(pool, settings, new ExecutorSettings("claude", List.of("cat", "sleep")));
+        AgentWorkerJobBeans.use(pool, settings, ExecutorSettings.of("claude", List.of("/usr/bin/cat", "/usr/bin/sleep", "/bin/sh"), workRoot));
         // JBeret SE takes its artifacts from the Weld container registered under this id, if one runs. Its CDI
         // extension adds the batch scopes and BatchBeanProducer (@BatchProperty, JobContext, StepContext).
         container = new Weld(RegistrySingletonProvider.STATIC_INSTANCE)
@@ -169,7 +169,7 @@ class AgentWorkerJobIT {
     @Test
     void aCommandTaskGetsThePromptOnStdinAndItsOutputIsTheResult() throws InterruptedException {
         String prompt = "first line\nsecond line, with \"quotes\" and $HOME\n";
-        long id = submit(command(prompt, 60, 1, "cat"));
+        long id = submit(command(prompt, 60, 1, "/usr/bin/cat"));
 
         awaitStatus(id, TaskStatus.COMPLETED);
 
@@ -181,7 +181,7 @@ class AgentWorkerJobIT {
 
     @Test
     void stoppingTheJobReleasesTheRunningTaskWithoutCountingItsAttempt() throws InterruptedException {
-        long id = submit(command("", 600, 3, "sleep", "61"));
+        long id = submit(command("", 600, 3, "/usr/bin/sleep", "61"));
         awaitAgentRunning(id, "61");
 
         long started = System.nanoTime();
@@ -201,7 +201,7 @@ class AgentWorkerJobIT {
 
     @Test
     void cancellingARunningTaskKillsItsAgentWithinTwoSeconds() throws InterruptedException {
-        long id = submit(command("", 600, 3, "sleep", "62"));
+        long id = submit(command("", 600, 3, "/usr/bin/sleep", "62"));
         awaitAgentRunning(id, "62");
 
         long started = System.nanoTime();
@@ -219,7 +219,7 @@ class AgentWorkerJobIT {
 
     @Test
     void aTaskPastItsTimeoutIsKilledAndRetriedUntilItFails() throws InterruptedException {
-        long id = submit(command("", 1, 2, "sleep", "63"));
+        long id = submit(command("", 1, 2, "/usr/bin/sleep", "63"));
 
         awaitStatus(id, TaskStatus.FAILED);
 
@@ -228,6 +228,23 @@ class AgentWorkerJobIT {
         String error = (String) row.get("error");
         assertTrue(error.contains("timed out after 1 s"), error);
         TaskRows.await(Duration.ofSeconds(5), "agent process killed", () -> !agentProcessAlive("63"));
+    }
+
+    @Test
+    void aDoubleForkedChildOfAnAgentIsGoneAfterItsTimeoutAndAfterACancel() throws InterruptedException {
+        // the shell starts "sleep 91" in a subshell that exits at once: its parent is gone, it is re-parented
+        long timedOut = submit(command("", 2, 1, "/bin/sh", "-c", "(/usr/bin/sleep 91 &); /usr/bin/sleep 92"));
+        TaskRows.await(WAIT, "the double-forked child runs", () -> processAlive("sleep 91"));
+        awaitStatus(timedOut, TaskStatus.FAILED);
+        TaskRows.await(Duration.ofSeconds(5), "the double-forked child killed with its group", () -> !processAlive("sleep 91"));
+        assertFalse(processAlive("sleep 92"));
+
+        long cancelled = submit(command("", 600, 1, "/bin/sh", "-c", "(/usr/bin/sleep 93 &); /usr/bin/sleep 94"));
+        TaskRows.await(WAIT, "the double-forked child runs", () -> processAlive("sleep 93"));
+        awaitAgentRunning(cancelled, "94");
+        queue.cancel(cancelled);
+        awaitStatus(cancelled, TaskStatus.CANCELLED);
+        TaskRows.await(Duration.ofSeconds(5), "the double-forked child killed with its group", () -> !processAlive("sleep 93"));
     }
 
     @Test
@@ -248,7 +265,7 @@ class AgentWorkerJobIT {
 
     @Test
     void aSlotWhoseDatabaseIsAwayWhileItsTaskIsCancelledGoesOnAndTheCancelIsRecordedLater() throws Exception {
-        long id = submit(command("", 600, 3, "sleep", "64"));
+        long id = submit(command("", 600, 3, "/usr/bin/sleep", "64"));
         awaitAgentRunning(id, "64");
         int slot = runningSlotOf(id);
 
@@ -261,14 +278,14 @@ class AgentWorkerJobIT {
 
         proxy.restore();
         awaitStatus(id, TaskStatus.CANCELLED);
-        long next = submit(command("after the outage", 60, 1, "cat"));
+        long next = submit(command("after the outage", 60, 1, "/usr/bin/cat"));
         awaitStatus(next, TaskStatus.COMPLETED);
         assertEquals(SLOTS, board.open(), "every slot is alive");
     }
 
     @Test
     void aStopWhileTheDatabaseIsAwayEndsTheJobAndTheReleaseIsRecordedWhenItReturns() throws Exception {
-        long id = submit(command("", 600, 3, "sleep", "65"));
+        long id = submit(command("", 600, 3, "/usr/bin/sleep", "65"));
         awaitAgentRunning(id, "65");
 
         proxy.cut();
@@ -284,7 +301,7 @@ class AgentWorkerJobIT {
 
     @Test
     void anAgentWhoseLeaseCannotBeRenewedIsStoppedAfterTheConfiguredTimeAndItsAttemptRecordedLater() throws Exception {
-        long id = submit(command("", 600, 3, "sleep", "66"));
+        long id = submit(command("", 600, 3, "/usr/bin/sleep", "66"));
         awaitAgentRunning(id, "66");
 
         long cut = System.nanoTime();
@@ -392,10 +409,22 @@ class AgentWorkerJobIT {
         assertEquals("running", rows.status(id));
     }
 
+    /**
+     * Whether any process of this machine runs {@code sleep <arg>} (a re-parented one is no descendant of ours);
+     * the shell that started it does not count.
+     */
+    private static boolean processAlive(String sleepCommand) {
+        String argument = sleepCommand.substring("sleep ".length());
+        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
+                .anyMatch(p -> p.info().command().orElse("").endsWith("/sleep")
+                        && Arrays.asList(p.info().arguments().orElse(new String[0])).contains(argument));
+    }
+
     /** Whether a process this JVM started (or one of theirs) runs {@code sleep <arg>}. */
     private static boolean agentProcessAlive(String sleepArg) {
         return ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
-                .anyMatch(p -> p.info().commandLine().map(c -> c.contains("sleep " + sleepArg)).orElse(false));
+                .anyMatch(p -> p.info().command().orElse("").endsWith("/sleep")
+                        && Arrays.asList(p.info().arguments().orElse(new String[0])).contains(sleepArg));
     }
 
     private BatchStatus stopAndAwaitEnd() throws InterruptedException {
