@@ -1,6 +1,7 @@
 package dev.agentturbo.platform;
 
 import dev.agentturbo.agents.entity.ExecutorSettings;
+import dev.agentturbo.agents.entity.OutputLimits;
 import dev.agentturbo.agents.entity.Sandbox;
 import dev.agentturbo.tasks.entity.SubmissionLimits;
 import dev.agentturbo.workers.entity.WorkerSettings;
@@ -61,7 +62,10 @@ public class Configuration {
                 list("agentturbo.agents.allowed-roots").stream().map(Path::of).toList(), workRoot(),
                 Set.copyOf(list("agentturbo.claude.permission-modes")),
                 Set.copyOf(list("agentturbo.claude.privileged-permission-modes")));
-        return new ExecutorSettings(config.getValue("agentturbo.claude.command", String.class), commands, sandbox);
+        OutputLimits limits = new OutputLimits(config.getValue("agentturbo.agents.max-line-chars", Integer.class),
+                config.getValue("agentturbo.tasks.max-result-chars", Integer.class),
+                config.getValue("agentturbo.tasks.max-error-chars", Integer.class));
+        return new ExecutorSettings(config.getValue("agentturbo.claude.command", String.class), commands, sandbox, limits);
     }
 
     /** A comma-separated key as a list; empty when not set. */

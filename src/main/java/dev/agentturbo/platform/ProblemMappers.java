@@ -39,9 +39,39 @@ public final class ProblemMappers {
 
         @Override
         public Response toResponse(QueueException e) {
+            if (refusedValues(e)) {
+                LOG.log(Level.INFO, "the database refused values of a request", e);
+                return Problem.of(Response.Status.BAD_REQUEST, "Invalid task",
+                        "the database refused a value of the request; nothing was stored");
+            }
             LOG.log(Level.WARNING, "task queue unavailable", e);
             return Problem.of(Response.Status.SERVICE_UNAVAILABLE, "Task queue unavailable",
                     "the database did not answer; nothing was stored, send the request again");
+        }
+
+        /** A data exception (SQL state class 22) or a constraint (23): the request's values, not the database. */
+        private static boolean refusedValues(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null
+                        && (sql.getSQLState().startsWith("22") || sql.getSQLState().startsWith("23"))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** Anything else: still problem+json, never a bare 500; the log has the cause under the same id. */
+    @Provider
+    public static class Unexpected implements ExceptionMapper<Throwable> {
+        private static final Logger LOG = Logger.getLogger(Unexpected.class.getName());
+
+        @Override
+        public Response toResponse(Throwable e) {
+            String id = java.util.UUID.randomUUID().toString().substring(0, 8);
+            LOG.log(Level.SEVERE, "unexpected error " + id + " answering a request", e);
+            return Problem.of(500, "Internal error", "the node failed to answer this request (error " + id
+                    + " in its log); nothing was stored", java.util.List.of());
         }
     }
 

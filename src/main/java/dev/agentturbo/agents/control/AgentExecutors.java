@@ -1,6 +1,7 @@
 package dev.agentturbo.agents.control;
 
 import dev.agentturbo.agents.entity.ExecutorSettings;
+import dev.agentturbo.agents.entity.OutputLimits;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -42,11 +43,17 @@ public class AgentExecutors {
         Map<String, AgentExecutor> all = new LinkedHashMap<>();
         Confinement confinement = new Confinement(settings.sandbox());
         for (AgentExecutor e : List.of(
-                new ClaudeCli(settings.claudeCommand(), claudeEnvironment, Clock.systemUTC(), settings.sandbox(), confinement),
-                new AllowedCommand(settings.allowedCommands(), confinement), new Simulated())) {
+                new ClaudeCli(settings.claudeCommand(), claudeEnvironment, Clock.systemUTC(), settings.sandbox(), confinement,
+                        settings.limits()),
+                new AllowedCommand(settings.allowedCommands(), confinement, settings.limits()), new Simulated())) {
             all.put(e.name(), e);
         }
         byName = Map.copyOf(all);
+    }
+
+    /** How much of an agent's output is kept. */
+    public OutputLimits limits() {
+        return settings.limits();
     }
 
     public Optional<AgentExecutor> find(String name) {

@@ -36,6 +36,8 @@ public final class AgentProcess {
     private static final Logger LOG = Logger.getLogger(AgentProcess.class.getName());
     private static final int STDERR_TAIL_LINES = 40;
     private static final long TERM_GRACE_MS = 1500;
+    /** The longest stderr line kept for error messages. */
+    private static final int MAX_STDERR_LINE_CHARS = 2_000;
     /** The name the guard runs under ({@code $0}): how a node finds the guards of a node that died. */
     static final String GUARD_NAME = "agent-turbo-guard";
     private static final String GUARD = """
@@ -58,15 +60,17 @@ public final class AgentProcess {
 
     private final Process process;
     private final boolean grouped;
+    private final int maxLineChars;
     private final Deque<String> stderrTail = new ArrayDeque<>();
     private final Thread stderrReader;
     private volatile boolean killAtOnce;
 
-    private AgentProcess(Process process, boolean grouped) {
+    private AgentProcess(Process process, boolean grouped, int maxLineChars) {
         this.process = process;
         this.grouped = grouped;
+        this.maxLineChars = maxLineChars;
         this.stderrReader = daemon("agent-stderr-" + process.pid(),
-                () -> readLines(process.getErrorStream(), this::keepStderr));
+                () -> readLines(process.getErrorStream(), this::keepStderr, maxLineChars));
     }
 
     /**
@@ -76,7 +80,7 @@ public final class AgentProcess {
      * @throws IOException when the program cannot be started (not found, not executable)
      */
     public static AgentProcess start(List<String> command, Path workDir, Map<String, String> environment,
-                                     String stdin) throws IOException {
+                                     String stdin, int maxLineChars) throws IOException {
         String program = executable(command.get(0), environment.get("PATH"));
         List<String> argv = new ArrayList<>();
         boolean grouped = !NEW_SESSION.isEmpty();
@@ -90,7 +94,7 @@ public final class AgentProcess {
         builder.environment().clear();
         builder.environment().putAll(environment);
         Process process = builder.start();
-        AgentProcess agent = new AgentProcess(process, grouped);
+        AgentProcess agent = new AgentProcess(process, grouped, maxLineChars);
         daemon("agent-stdin-" + process.pid(), () -> {
             try (OutputStream in = process.getOutputStream()) {
                 in.write(stdin.getBytes(StandardCharsets.UTF_8));
@@ -164,7 +168,7 @@ public final class AgentProcess {
 
     /** Reads stdout line by line until the process closes it; returns the exit code. */
     public int readStdout(Consumer<String> lines) throws InterruptedException {
-        readLines(process.getInputStream(), lines);
+        readLines(process.getInputStream(), lines, maxLineChars);
         int exit = process.waitFor();
         stderrReader.join(2000);
         return exit;
@@ -248,17 +252,34 @@ public final class AgentProcess {
     }
 
     private synchronized void keepStderr(String line) {
-        stderrTail.addLast(line);
+        stderrTail.addLast(line.length() > MAX_STDERR_LINE_CHARS ? line.substring(0, MAX_STDERR_LINE_CHARS) + " …" : line);
         if (stderrTail.size() > STDERR_TAIL_LINES) {
             stderrTail.removeFirst();
         }
     }
 
-    private static void readLines(InputStream stream, Consumer<String> lines) {
+    /**
+     * Reads lines, each cut at {@code maxLineChars}: an agent that prints a line of gigabytes must not take the
+     * node's memory with it. The rest of a cut line is read and dropped.
+     */
+    static void readLines(InputStream stream, Consumer<String> lines, int maxLineChars) {
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                lines.accept(line);
+            StringBuilder line = new StringBuilder();
+            boolean cut = false;
+            int c;
+            while ((c = reader.read()) != -1) {
+                if (c == '\n') {
+                    lines.accept(cut ? line + " [line cut at " + maxLineChars + " characters]" : line.toString());
+                    line.setLength(0);
+                    cut = false;
+                } else if (line.length() < maxLineChars) {
+                    line.append((char) c);
+                } else {
+                    cut = true;
+                }
+            }
+            if (!line.isEmpty()) {
+                lines.accept(cut ? line + " [line cut at " + maxLineChars + " characters]" : line.toString());
             }
         } catch (IOException e) {
             // the process was killed and its pipe closed: the exit code tells the rest

@@ -1,5 +1,6 @@
 package dev.agentturbo.agents.control;
 
+import dev.agentturbo.agents.entity.OutputLimits;
 import dev.agentturbo.tasks.entity.Outcome;
 import jakarta.json.JsonObject;
 
@@ -15,15 +16,16 @@ import java.util.Map;
 public final class AllowedCommand implements AgentExecutor {
 
     public static final String NAME = "command";
-    static final int MAX_RESULT_CHARS = 1_000_000;
 
     private final List<String> allowed;
     private final Confinement confinement;
+    private final OutputLimits limits;
 
     /** @param allowed absolute paths of the programs tasks may run: a program is never looked up on the PATH */
-    AllowedCommand(List<String> allowed, Confinement confinement) {
+    AllowedCommand(List<String> allowed, Confinement confinement, OutputLimits limits) {
         this.allowed = allowed.stream().filter(c -> c.startsWith("/")).toList();
         this.confinement = confinement;
+        this.limits = limits;
     }
 
     @Override
@@ -57,18 +59,18 @@ public final class AllowedCommand implements AgentExecutor {
         AgentProcess process;
         try {
             process = AgentProcess.start(command, WorkingDirectory.of(run, confinement),
-                    confinement.environment(System.getenv(), Map.of()), run.task().prompt());
+                    confinement.environment(System.getenv(), Map.of()), run.task().prompt(), limits.maxLineChars());
         } catch (IOException e) {
             return Outcome.permanent("could not start " + command.get(0) + ": " + e.getMessage());
         }
         run.attach(process);
         StringBuilder out = new StringBuilder();
         int exit = process.readStdout(line -> {
-            if (out.length() < MAX_RESULT_CHARS) {
+            if (out.length() < limits.maxResultChars()) {
                 out.append(line).append('\n');
             }
         });
-        String result = out.length() > MAX_RESULT_CHARS ? out.substring(0, MAX_RESULT_CHARS) : out.toString();
+        String result = out.length() > limits.maxResultChars() ? out.substring(0, limits.maxResultChars()) : out.toString();
         if (exit == 0) {
             return Outcome.succeeded(result, 0);
         }

@@ -1,5 +1,6 @@
 package dev.agentturbo.agents.control;
 
+import dev.agentturbo.agents.entity.OutputLimits;
 import dev.agentturbo.agents.entity.Sandbox;
 import dev.agentturbo.tasks.entity.Outcome;
 import jakarta.json.JsonObject;
@@ -29,16 +30,19 @@ public final class ClaudeCli implements AgentExecutor {
 
     public static final String NAME = "claude-cli";
     private static final Logger LOG = Logger.getLogger(ClaudeCli.class.getName());
+    /** Linux takes at most 128 KiB in one argument (MAX_ARG_STRLEN), the flag's name included. */
+    static final int MAX_ARGUMENT_BYTES = 120_000;
 
     private final List<String> command;
     private final Map<String, String> environment;
     private final Clock clock;
     private final Sandbox sandbox;
     private final Confinement confinement;
+    private final OutputLimits limits;
 
     /** @param command the program and any fixed leading arguments, e.g. {@code claude} or {@code /opt/bin/claude} */
     public ClaudeCli(String command, Clock clock, Sandbox sandbox) {
-        this(command, Map.of(), clock, sandbox, new Confinement(sandbox));
+        this(command, Map.of(), clock, sandbox, new Confinement(sandbox), OutputLimits.DEFAULTS);
     }
 
     /**
@@ -47,7 +51,9 @@ public final class ClaudeCli implements AgentExecutor {
      *                    e.g. {@code ANTHROPIC_BASE_URL}; the slot's {@code CLAUDE_CONFIG_DIR} always wins. The
      *                    program treats a variable set to the empty string as not set.
      */
-    ClaudeCli(String command, Map<String, String> environment, Clock clock, Sandbox sandbox, Confinement confinement) {
+    ClaudeCli(String command, Map<String, String> environment, Clock clock, Sandbox sandbox, Confinement confinement,
+              OutputLimits limits) {
+        this.limits = limits;
         this.command = Arrays.stream(command.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
         this.environment = Map.copyOf(environment);
         this.clock = clock;
@@ -69,6 +75,10 @@ public final class ClaudeCli implements AgentExecutor {
                 .strings("allowedTools")
                 .permissionMode("permissionMode", sandbox, privileged)
                 .string("appendSystemPrompt", 100_000)
+                .check(!(options.get("appendSystemPrompt") instanceof jakarta.json.JsonString s)
+                                || s.getString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= MAX_ARGUMENT_BYTES,
+                        "options.appendSystemPrompt is too long for one program argument: at most " + MAX_ARGUMENT_BYTES
+                                + " bytes as UTF-8 (put long instructions in the prompt instead)")
                 .workingDirectory("workingDirectory", confinement)
                 .problems();
     }
@@ -111,7 +121,7 @@ public final class ClaudeCli implements AgentExecutor {
             own.put("CLAUDE_CONFIG_DIR", configDir.toString());
             // SIGTERM only interrupts the tool the program runs, not the program: see AgentProcess.killAtOnce
             process = AgentProcess.start(args, WorkingDirectory.of(run, confinement),
-                    confinement.environment(System.getenv(), own), run.task().prompt()).killAtOnce();
+                    confinement.environment(System.getenv(), own), run.task().prompt(), limits.maxLineChars()).killAtOnce();
         } catch (IOException e) {
             return Outcome.permanent("could not start the claude program '" + command.get(0) + "' (set "
                     + "agentturbo.claude.command / AGENTTURBO_CLAUDE_COMMAND): " + e.getMessage());

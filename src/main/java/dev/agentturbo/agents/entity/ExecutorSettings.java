@@ -10,11 +10,13 @@ import java.util.List;
  * @param allowedCommands the programs the {@code command} executor may run, as absolute paths
  *                        (agentturbo.command.allowed)
  * @param sandbox what an agent may reach
+ * @param limits how much of an agent's output is kept
  */
-public record ExecutorSettings(String claudeCommand, List<String> allowedCommands, Sandbox sandbox) {
+public record ExecutorSettings(String claudeCommand, List<String> allowedCommands, Sandbox sandbox,
+                               OutputLimits limits) {
 
-    /** The default sandbox around the given work dir. */
+    /** The default sandbox around the given work dir, and the default output limits. */
     public static ExecutorSettings of(String claudeCommand, List<String> allowedCommands, Path workRoot) {
-        return new ExecutorSettings(claudeCommand, allowedCommands, Sandbox.of(workRoot));
+        return new ExecutorSettings(claudeCommand, allowedCommands, Sandbox.of(workRoot), OutputLimits.DEFAULTS);
     }
 }

@@ -1,6 +1,7 @@
 package dev.agentturbo.tasks.boundary;
 
 import dev.agentturbo.tasks.entity.Task;
+import dev.agentturbo.tasks.entity.TaskSummary;
 import jakarta.json.spi.JsonProvider;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
@@ -54,6 +55,37 @@ final class TaskJson {
         putLong(b, "outputTokens", t.getOutputTokens());
         putLong(b, "numTurns", t.getNumTurns() == null ? null : t.getNumTurns().longValue());
         put(b, "sessionId", t.getSessionId());
+        return b.build();
+    }
+
+    /** A task in a listing: no options, no result; prompt and error as previews, and the prompt's length. */
+    static JsonObject of(TaskSummary t) {
+        JsonObjectBuilder b = JSON.createObjectBuilder()
+                .add("id", t.id())
+                .add("status", t.status().value())
+                .add("priority", t.priority())
+                .add("executor", t.executor())
+                .add("promptPreview", t.promptPreview())
+                .add("promptLength", t.promptLength())
+                .add("attempt", t.attempt())
+                .add("maxAttempts", t.maxAttempts());
+        put(b, "workerId", t.workerId());
+        put(b, "createdAt", t.createdAt() == null ? null : t.createdAt().toString());
+        put(b, "startedAt", t.startedAt() == null ? null : t.startedAt().toString());
+        put(b, "completedAt", t.completedAt() == null ? null : t.completedAt().toString());
+        put(b, "errorPreview", t.errorPreview());
+        if (t.exitCode() != null) {
+            b.add("exitCode", t.exitCode());
+        } else {
+            b.addNull("exitCode");
+        }
+        if (t.costUsd() != null) {
+            b.add("costUsd", t.costUsd().stripTrailingZeros());
+        } else {
+            b.addNull("costUsd");
+        }
+        putLong(b, "inputTokens", t.inputTokens());
+        putLong(b, "outputTokens", t.outputTokens());
         return b.build();
     }
 

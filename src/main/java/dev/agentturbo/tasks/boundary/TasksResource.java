@@ -7,6 +7,7 @@ import dev.agentturbo.tasks.control.TaskRequests;
 import dev.agentturbo.tasks.entity.NewTask;
 import dev.agentturbo.tasks.entity.Submitted;
 import dev.agentturbo.tasks.entity.Task;
+import dev.agentturbo.tasks.entity.TaskSummary;
 import dev.agentturbo.tasks.entity.TaskStatus;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
@@ -56,7 +57,7 @@ public class TasksResource {
      */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response submit(String body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+    public Response submit(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
         NewTask task = requests.one(body, idempotencyKey);
         Submitted stored = queue.submit(task);
         URI location = uri.getBaseUriBuilder().path("tasks").path(Long.toString(stored.id())).build();
@@ -70,7 +71,7 @@ public class TasksResource {
     @POST
     @Path("batch")
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response submitBatch(String body) {
+    public Response submitBatch(byte[] body) {
         List<NewTask> tasks = requests.many(body);
         List<Submitted> stored = queue.submitAll(tasks);
         JsonArrayBuilder items = JSON.createArrayBuilder();
@@ -129,14 +130,14 @@ public class TasksResource {
             }
             before = parsed.get();
         }
-        List<Task> page = catalog.page(filter, before, size + 1);
+        List<TaskSummary> page = catalog.page(filter, before, size + 1);
         boolean more = page.size() > size;
-        List<Task> shown = more ? page.subList(0, size) : page;
+        List<TaskSummary> shown = more ? page.subList(0, size) : page;
         JsonArrayBuilder items = JSON.createArrayBuilder();
         shown.forEach(t -> items.add(TaskJson.of(t)));
         var body = JSON.createObjectBuilder().add("items", items);
         if (more) {
-            body.add("nextCursor", Long.toString(shown.get(shown.size() - 1).getId()));
+            body.add("nextCursor", Long.toString(shown.get(shown.size() - 1).id()));
         } else {
             body.addNull("nextCursor");
         }

@@ -1,11 +1,11 @@
 package dev.agentturbo.tasks.control;
 
 import dev.agentturbo.tasks.entity.Task;
+import dev.agentturbo.tasks.entity.TaskSummary;
 import dev.agentturbo.tasks.entity.TaskStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import dev.agentturbo.platform.Entities;
 import jakarta.inject.Inject;
-import jakarta.persistence.TypedQuery;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,19 +29,42 @@ public class TaskCatalog {
      * @param status only tasks in this status; null for all
      * @param before only tasks with a smaller id (the cursor of the previous page); null for the first page
      */
-    public List<Task> page(TaskStatus status, Long before, int limit) {
-        String where = (status == null ? "" : " AND t.status = :status") + (before == null ? "" : " AND t.id < :before");
-        return entities.read(em -> {
-            TypedQuery<Task> q = em.createQuery("SELECT t FROM Task t WHERE 1 = 1" + where + " ORDER BY t.id DESC",
-                    Task.class);
+    public List<TaskSummary> page(TaskStatus status, Long before, int limit) {
+        // only the columns a summary shows, prompt and error cut in the database: a page stays small
+        String sql = "SELECT id, status, priority, executor, left(prompt, " + TaskSummary.PREVIEW_CHARS + "),"
+                + " length(prompt), attempt, max_attempts, assigned_worker_id, created_at, started_at, completed_at,"
+                + " exit_code, cost_usd, input_tokens, output_tokens, left(error, " + TaskSummary.PREVIEW_CHARS + ")"
+                + " FROM agent_tasks WHERE true" + (status == null ? "" : " AND status = ?1")
+                + (before == null ? "" : " AND id < ?2") + " ORDER BY id DESC LIMIT ?3";
+        List<?> rows = entities.read(em -> {
+            var q = em.createNativeQuery(sql).setParameter(3, limit);
             if (status != null) {
-                q.setParameter("status", status.value());
+                q.setParameter(1, status.value());
             }
             if (before != null) {
-                q.setParameter("before", before);
+                q.setParameter(2, before);
             }
-            return q.setMaxResults(limit).getResultList();
+            return q.getResultList();
         });
+        return rows.stream().map(r -> (Object[]) r).map(r -> new TaskSummary(((Number) r[0]).longValue(),
+                TaskStatus.of((String) r[1]), ((Number) r[2]).intValue(), (String) r[3], (String) r[4],
+                ((Number) r[5]).intValue(), ((Number) r[6]).intValue(), ((Number) r[7]).intValue(), (String) r[8],
+                instant(r[9]), instant(r[10]), instant(r[11]), r[12] == null ? null : ((Number) r[12]).intValue(),
+                (java.math.BigDecimal) r[13], r[14] == null ? null : ((Number) r[14]).longValue(),
+                r[15] == null ? null : ((Number) r[15]).longValue(), (String) r[16])).toList();
+    }
+
+    private static java.time.Instant instant(Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof java.sql.Timestamp t) {
+            return t.toInstant();
+        }
+        if (value instanceof java.time.OffsetDateTime t) {
+            return t.toInstant();
+        }
+        throw new IllegalStateException("a time of type " + value.getClass());
     }
 
     /** How many tasks are in each status (every status appears, 0 included). */

@@ -16,6 +16,10 @@ import jakarta.json.JsonValue;
 import jakarta.json.stream.JsonParsingException;
 
 import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.CharacterCodingException;
+import java.nio.ByteBuffer;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +34,7 @@ public class TaskRequests {
 
     /** Looked up once: JsonProvider.provider() searches the class path on every call. */
     private static final JsonProvider JSON = JsonProvider.provider();
+
 
     static final Set<String> FIELDS = Set.of("prompt", "executor", "priority", "maxAttempts", "timeoutSeconds",
             "options", "idempotencyKey");
@@ -48,6 +53,15 @@ public class TaskRequests {
     }
 
     /** One task from a JSON object; {@code headerKey} is the Idempotency-Key header, if any. */
+    public NewTask one(byte[] body, String headerKey) {
+        return one(text(body), headerKey);
+    }
+
+    /** Many tasks from the bytes of a JSON array of task objects. */
+    public List<NewTask> many(byte[] body) {
+        return many(text(body));
+    }
+
     public NewTask one(String body, String headerKey) {
         JsonValue value = read(body);
         if (!(value instanceof JsonObject object)) {
@@ -160,11 +174,37 @@ public class TaskRequests {
         }
         if (key != null && (key.isBlank() || key.length() > SubmissionLimits.MAX_KEY_CHARS)) {
             problems.add(at + "the idempotency key must have 1 to " + SubmissionLimits.MAX_KEY_CHARS + " characters");
+        } else if (key != null && key.chars().anyMatch(Character::isISOControl)) {
+            problems.add(at + "the idempotency key must not contain control characters");
+        }
+        String optionsJson = options == null ? null : options.toString();
+        for (var text : java.util.Map.of("prompt", prompt == null ? "" : prompt, "options", optionsJson == null ? ""
+                : optionsJson, "idempotencyKey", key == null ? "" : key).entrySet()) {
+            if (unpairedSurrogate(text.getValue())) {
+                problems.add(at + text.getKey() + " contains an unpaired surrogate (such as \\ud800 alone), which is"
+                        + " no character and cannot be stored");
+            }
         }
         if (problems.size() > before) {
             return null;
         }
-        return new NewTask(executor, prompt, priority, maxAttempts, timeout, options.toString(), key);
+        return new NewTask(executor, prompt, priority, maxAttempts, timeout, optionsJson, key);
+    }
+
+    /** True when a UTF-16 surrogate stands without its pair: the text is no valid Unicode. */
+    static boolean unpairedSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 == text.length() || !Character.isLowSurrogate(text.charAt(i + 1))) {
+                    return true;
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int integer(JsonObject o, String field, int fallback, int min, int max, String at, List<String> problems) {
@@ -184,19 +224,97 @@ public class TaskRequests {
         return value.intValue();
     }
 
+    /** How deep arrays and objects may nest in a body: a task needs three levels, its options a few more. */
+    static final int MAX_DEPTH = 32;
+
+    /** A body as the API receives it: bytes that must be UTF-8. */
+    static String text(byte[] body) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body == null ? new byte[0] : body))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new InvalidTaskException(List.of("the body is not valid UTF-8: send JSON encoded as UTF-8"));
+        }
+    }
+
     private static JsonValue read(String body) {
         if (body == null || body.isBlank()) {
             throw new InvalidTaskException(List.of("the body is empty: send a JSON task such as {\"prompt\": \"...\"}"));
         }
-        try (var reader = JSON.createReader(new StringReader(body))) {
-            return reader.readValue();
+        refuseWhatCannotBeStored(body);
+        try (var parser = JSON.createParser(new StringReader(body))) {
+            refuseRepeatedKeys(body);
+            parser.next();
+            JsonValue value = parser.getValue();
+            if (parser.hasNext()) {
+                throw new InvalidTaskException(List.of("the body has more after its JSON value: send one value"));
+            }
+            return value;
         } catch (JsonParsingException e) {
             var loc = e.getLocation();
             throw new InvalidTaskException(List.of("the body is not valid JSON"
                     + (loc == null ? "" : " (line " + loc.getLineNumber() + ", column " + loc.getColumnNumber() + ")")
                     + ": " + e.getMessage()));
-        } catch (JsonException e) {
+        } catch (JsonException | IllegalStateException | NumberFormatException | ArithmeticException e) {
             throw new InvalidTaskException(List.of("the body is not valid JSON: " + e.getMessage()));
+        }
+    }
+
+    /** An object with the same key twice is refused: which of its values would count? */
+    private static void refuseRepeatedKeys(String body) {
+        java.util.Deque<Set<String>> objects = new java.util.ArrayDeque<>();
+        try (var parser = JSON.createParser(new StringReader(body))) {
+            while (parser.hasNext()) {
+                switch (parser.next()) {
+                    case START_OBJECT -> objects.push(new java.util.HashSet<>());
+                    case START_ARRAY -> objects.push(java.util.Collections.emptySet());
+                    case END_OBJECT, END_ARRAY -> objects.pop();
+                    case KEY_NAME -> {
+                        if (!objects.peek().add(parser.getString())) {
+                            throw new InvalidTaskException(List.of("the body repeats the key '" + parser.getString()
+                                    + "' in one object: send each key once"));
+                        }
+                    }
+                    default -> {
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Before parsing: nesting deeper than {@link #MAX_DEPTH} (a parser would recurse for each level) and NUL
+     * characters (PostgreSQL stores no NUL in text or jsonb), raw or escaped.
+     */
+    private static void refuseWhatCannotBeStored(String body) {
+        int depth = 0;
+        boolean inString = false;
+        for (int i = 0; i < body.length(); i++) {
+            char c = body.charAt(i);
+            if (c == 0) {
+                throw new InvalidTaskException(List.of("the body contains a NUL character (U+0000), which cannot be stored"));
+            }
+            if (inString) {
+                if (c == '\\') {
+                    if (body.regionMatches(true, i + 1, "u0000", 0, 5)) {
+                        throw new InvalidTaskException(List.of("the body contains an escaped NUL character (\\u0000),"
+                                + " which cannot be stored"));
+                    }
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '[' || c == '{') {
+                if (++depth > MAX_DEPTH) {
+                    throw new InvalidTaskException(List.of("the body nests arrays and objects more than " + MAX_DEPTH
+                            + " levels deep"));
+                }
+            } else if (c == ']' || c == '}') {
+                depth--;
+            }
         }
     }
 }

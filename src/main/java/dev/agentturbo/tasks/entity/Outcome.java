@@ -48,6 +48,25 @@ public record Outcome(Kind kind, String result, String error, Integer exitCode, 
         return new Outcome(Kind.CANCELLED, null, reason, null, null, null, null, null, null, null);
     }
 
+    /**
+     * The same outcome with its result and error cut to what is stored: a cut text keeps its start and says how
+     * much was left out.
+     */
+    public Outcome capped(int maxResultChars, int maxErrorChars) {
+        String r = cut(result, maxResultChars);
+        String e = cut(error, maxErrorChars);
+        return r == result && e == error ? this
+                : new Outcome(kind, r, e, exitCode, costUsd, inputTokens, outputTokens, numTurns, sessionId, resumeAt);
+    }
+
+    private static String cut(String text, int max) {
+        if (text == null || text.length() <= max) {
+            return text;
+        }
+        String note = " … [" + (text.length() - max) + " more characters not stored]";
+        return text.substring(0, Math.max(0, max - note.length())) + note;
+    }
+
     public Outcome withResult(String newResult) {
         return new Outcome(kind, newResult, error, exitCode, costUsd, inputTokens, outputTokens, numTurns, sessionId,
                 resumeAt);

@@ -243,7 +243,8 @@ public final class Slot {
 
     private Dispatcher.Ended ended(Lease lease, Outcome outcome) {
         Duration delay = outcome.kind() == Outcome.Kind.RETRYABLE ? backoff.after(lease.task().attempt()) : Duration.ZERO;
-        return new Dispatcher.Ended(lease, outcome, delay);
+        var limits = executors.limits();
+        return new Dispatcher.Ended(lease, outcome.capped(limits.maxResultChars(), limits.maxErrorChars()), delay);
     }
 
     /** Kills the agent's process tree and waits for its thread to let go. */

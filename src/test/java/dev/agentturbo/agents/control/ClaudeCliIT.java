@@ -290,7 +290,8 @@ class ClaudeCliIT {
     private ClaudeCli cli(Auth auth, Map<String, String> extra) {
         Map<String, String> env = new HashMap<>(ClaudeProgram.environment(api, auth));
         env.putAll(extra);
-        return new ClaudeCli(program.toString(), env, Clock.systemUTC(), sandbox(), confinement());
+        return new ClaudeCli(program.toString(), env, Clock.systemUTC(), sandbox(), confinement(),
+                dev.agentturbo.agents.entity.OutputLimits.DEFAULTS);
     }
 
     /** Tasks may work anywhere under this test's folder; the node's work dir is a folder of its own in it. */

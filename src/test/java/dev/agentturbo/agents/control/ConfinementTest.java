@@ -76,7 +76,8 @@ class ConfinementTest {
 
     @Test
     void aCommandAgentPrintsNoneOfTheNodesOtherVariables() throws Exception {
-        AllowedCommand env = new AllowedCommand(List.of("/usr/bin/env"), confinement);
+        AllowedCommand env = new AllowedCommand(List.of("/usr/bin/env"), confinement,
+                dev.agentturbo.agents.entity.OutputLimits.DEFAULTS);
         ClaimedTask task = new ClaimedTask(1, 1, 1, 1, "w", 1, "command", "", "{\"command\": \"/usr/bin/env\"}", 60);
         Outcome outcome = env.run(AgentRun.of(task, work.resolve("slot-1"), work.resolve("tasks")));
 
@@ -91,7 +92,8 @@ class ConfinementTest {
     @Test
     void onlyAnOperatorMayAskForAPrivilegedPermissionMode() {
         Sandbox sandbox = Sandbox.of(work);
-        ClaudeCli cli = new ClaudeCli("claude", Map.of(), java.time.Clock.systemUTC(), sandbox, confinement);
+        ClaudeCli cli = new ClaudeCli("claude", Map.of(), java.time.Clock.systemUTC(), sandbox, confinement,
+                dev.agentturbo.agents.entity.OutputLimits.DEFAULTS);
         var bypass = Json.createReader(new StringReader("{\"permissionMode\": \"bypassPermissions\"}")).readObject();
         var unknown = Json.createReader(new StringReader("{\"permissionMode\": \"yolo\"}")).readObject();
 

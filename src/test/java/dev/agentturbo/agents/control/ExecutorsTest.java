@@ -48,7 +48,7 @@ class ExecutorsTest {
     @Test
     void anAllowedCommandThatDoesNotExistFailsTheTaskForGood() throws Exception {
         String missing = dir.resolve("missing-tool").toString();
-        Outcome outcome = new AllowedCommand(List.of(missing), confinement()).run(run("{\"command\": \"" + missing + "\"}"));
+        Outcome outcome = new AllowedCommand(List.of(missing), confinement(), dev.agentturbo.agents.entity.OutputLimits.DEFAULTS).run(run("{\"command\": \"" + missing + "\"}"));
 
         assertEquals(Outcome.Kind.PERMANENT, outcome.kind());
         assertTrue(outcome.error().startsWith("could not start " + missing), outcome.error());
@@ -56,7 +56,7 @@ class ExecutorsTest {
 
     @Test
     void aCommandOutsideTheAllowListNeverRuns() throws Exception {
-        Outcome outcome = new AllowedCommand(List.of("/usr/bin/cat"), confinement()).run(run("{\"command\": \"/bin/sh\", \"args\": [\"-c\", \"touch x\"]}"));
+        Outcome outcome = new AllowedCommand(List.of("/usr/bin/cat"), confinement(), dev.agentturbo.agents.entity.OutputLimits.DEFAULTS).run(run("{\"command\": \"/bin/sh\", \"args\": [\"-c\", \"touch x\"]}"));
 
         assertEquals(Outcome.Kind.PERMANENT, outcome.kind());
         assertFalse(dir.resolve("work/task-1/x").toFile().exists());
@@ -64,7 +64,7 @@ class ExecutorsTest {
 
     @Test
     void aCommandsNonZeroExitIsARetryableFailureWithItsStderr() throws Exception {
-        Outcome outcome = new AllowedCommand(List.of("/bin/sh"), confinement()).run(run("{\"command\": \"/bin/sh\", \"args\": [\"-c\", \"echo out; echo broken >&2; exit 3\"]}"));
+        Outcome outcome = new AllowedCommand(List.of("/bin/sh"), confinement(), dev.agentturbo.agents.entity.OutputLimits.DEFAULTS).run(run("{\"command\": \"/bin/sh\", \"args\": [\"-c\", \"echo out; echo broken >&2; exit 3\"]}"));
 
         assertEquals(Outcome.Kind.RETRYABLE, outcome.kind());
         assertEquals(3, outcome.exitCode());
