@@ -14,6 +14,7 @@
 #   RESTART       sudo systemctl restart agent-turbo     on macOS: sudo launchctl kill SIGTERM system/dev.agentturbo.node
 #   WAIT_SECONDS  300                                    how long a node may take to drain, start and register
 #   SSH_OPTIONS   -o BatchMode=yes                       extra options for ssh and scp
+#   AGENTTURBO_TOKEN  (required)                         a token of the fleet (any role) to read /api/workers
 set -euo pipefail
 
 install_dir=${INSTALL_DIR:-/opt/agent-turbo}
@@ -21,6 +22,7 @@ port=${PORT:-8080}
 restart=${RESTART:-sudo systemctl restart agent-turbo}
 wait_seconds=${WAIT_SECONDS:-300}
 read -r -a ssh_options <<<"${SSH_OPTIONS:--o BatchMode=yes}"
+token=${AGENTTURBO_TOKEN:-}
 
 usage() {
   echo "usage: $0 WAR HOST [HOST ...]   e.g. $0 target/agent-turbo.war node-1 node-2 deploy@node-3" >&2
@@ -33,20 +35,21 @@ die() { log "$*"; exit 1; }
 war=$1
 shift
 [[ -f "$war" && -s "$war" ]] || die "no WAR at '$war'"
+[[ -n "$token" ]] || die "set AGENTTURBO_TOKEN to a token of the fleet (POST /api/tokens, any role)"
 for tool in ssh scp curl jq; do
   command -v "$tool" >/dev/null || die "$tool is needed"
 done
 
 # The startedAt values of the nodes of this host, as a JSON array ([] when the fleet does not answer).
 started_at() {
-  curl -fsS --max-time 5 "http://$1:$port/api/workers" 2>/dev/null \
+  curl -fsS --max-time 5 -H "Authorization: Bearer $token" "http://$1:$port/api/workers" 2>/dev/null \
     | jq -c --arg h "$2" '[.workers[] | select(.host == $h) | .startedAt]' 2>/dev/null || echo '[]'
 }
 
 # Prints the node of this host that is active and started after $3 (a JSON array of earlier startedAt values).
 back() {
   local workers
-  workers=$(curl -fsS --max-time 5 "http://$1:$port/api/workers" 2>/dev/null) || return 1
+  workers=$(curl -fsS --max-time 5 -H "Authorization: Bearer $token" "http://$1:$port/api/workers" 2>/dev/null) || return 1
   jq -er --arg h "$2" --argjson before "$3" '
     first(.workers[] | select(.host == $h and .state == "active" and (.startedAt as $s | $before | any(. == $s) | not)))
     | "\(.id) active, \(.slots) slots, version \(.version)"' <<<"$workers" 2>/dev/null

@@ -23,6 +23,11 @@ public final class Problem {
     }
 
     public static Response of(int status, String title, String detail, List<String> errors) {
+        return Response.status(status).type(MEDIA_TYPE).entity(json(status, title, detail, errors)).build();
+    }
+
+    /** The problem's JSON text, for answers written outside JAX-RS (the authentication mechanism). */
+    public static String json(int status, String title, String detail, List<String> errors) {
         JsonObjectBuilder body = JSON.createObjectBuilder()
                 .add("type", "about:blank")
                 .add("title", title)
@@ -33,6 +38,6 @@ public final class Problem {
             errors.forEach(list::add);
             body.add("errors", list);
         }
-        return Response.status(status).type(MEDIA_TYPE).entity(body.build().toString()).build();
+        return body.build().toString();
     }
 }

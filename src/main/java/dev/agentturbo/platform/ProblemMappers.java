@@ -26,6 +26,14 @@ public final class ProblemMappers {
     }
 
     @Provider
+    public static class InvalidRequest implements ExceptionMapper<InvalidRequestException> {
+        @Override
+        public Response toResponse(InvalidRequestException e) {
+            return Problem.of(e.status(), e.title(), e.getMessage(), e.problems());
+        }
+    }
+
+    @Provider
     public static class IdempotencyConflict implements ExceptionMapper<IdempotencyConflictException> {
         @Override
         public Response toResponse(IdempotencyConflictException e) {

@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 public final class MicroNode implements AutoCloseable {
 
     private static final Duration STARTUP = Duration.ofSeconds(Integer.getInteger("payara.startupTimeoutInSeconds", 300));
+    /** The bootstrap token every test node accepts as an operator's; {@link #get} and {@link #post} send it. */
+    public static final String TOKEN = System.getProperty("agentturbo.test.token", "test-bootstrap-token-0123456789");
 
     private final String id;
     private final int port;
@@ -74,6 +76,8 @@ public final class MicroNode implements AutoCloseable {
             Map<String, String> environment = new HashMap<>(env);
             environment.putIfAbsent("AGENTTURBO_WORKER_ID", id);
             environment.putIfAbsent("AGENTTURBO_WORKER_WORK_DIR", dir.resolve("work").toString());
+            environment.putIfAbsent("AGENTTURBO_BOOTSTRAP_TOKEN", TOKEN);
+            environment.putIfAbsent("AGENTTURBO_ADMIN_PASSWORD", "test-admin-password");
             pb.environment().putAll(environment);
             MicroNode node = new MicroNode(id, port, pb.start(), dir.resolve("node.log"));
             node.awaitReady(ready);
@@ -121,13 +125,39 @@ public final class MicroNode implements AutoCloseable {
         return process.pid();
     }
 
+    /** GET as the test's operator (the bootstrap token). */
     public HttpResponse<String> get(String path) throws IOException {
-        return send(HttpRequest.newBuilder(uri(path)).GET().build());
+        return get(path, TOKEN);
     }
 
+    /** GET with this bearer token; none when null. */
+    public HttpResponse<String> get(String path, String token) throws IOException {
+        return send(authorized(HttpRequest.newBuilder(uri(path)), token).GET().build());
+    }
+
+    /** POST of JSON as the test's operator. */
     public HttpResponse<String> post(String path, String json) throws IOException {
-        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+        return post(path, json, TOKEN);
+    }
+
+    /** POST of JSON with this bearer token; none when null. */
+    public HttpResponse<String> post(String path, String json, String token) throws IOException {
+        return send(authorized(HttpRequest.newBuilder(uri(path)), token).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    /** Any request with this bearer token; none when null. */
+    public HttpResponse<String> send(String method, String path, String json, String token) throws IOException {
+        HttpRequest.Builder b = authorized(HttpRequest.newBuilder(uri(path)), token);
+        if (json != null) {
+            b.header("Content-Type", "application/json");
+        }
+        return send(b.method(method, json == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    private static HttpRequest.Builder authorized(HttpRequest.Builder b, String token) {
+        return token == null ? b : b.header("Authorization", "Bearer " + token);
     }
 
     private static HttpResponse<String> send(HttpRequest request) throws IOException {

@@ -1,6 +1,7 @@
 package dev.agentturbo.tasks.boundary;
 
 import dev.agentturbo.tasks.control.TaskCatalog;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.json.spi.JsonProvider;
@@ -14,6 +15,7 @@ import jakarta.ws.rs.core.MediaType;
 /** The fleet at a glance: tasks by status, and running/completed tasks per worker. */
 @Path("stats")
 @RequestScoped
+@RolesAllowed({"viewer", "submitter", "operator"})
 @Produces(MediaType.APPLICATION_JSON)
 public class StatsResource {
 

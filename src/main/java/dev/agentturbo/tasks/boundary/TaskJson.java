@@ -55,6 +55,7 @@ final class TaskJson {
         putLong(b, "outputTokens", t.getOutputTokens());
         putLong(b, "numTurns", t.getNumTurns() == null ? null : t.getNumTurns().longValue());
         put(b, "sessionId", t.getSessionId());
+        put(b, "submittedBy", t.getSubmittedBy());
         return b.build();
     }
 
@@ -74,6 +75,7 @@ final class TaskJson {
         put(b, "startedAt", t.startedAt() == null ? null : t.startedAt().toString());
         put(b, "completedAt", t.completedAt() == null ? null : t.completedAt().toString());
         put(b, "errorPreview", t.errorPreview());
+        put(b, "submittedBy", t.submittedBy());
         if (t.exitCode() != null) {
             b.add("exitCode", t.exitCode());
         } else {

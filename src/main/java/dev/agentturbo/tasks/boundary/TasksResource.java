@@ -1,6 +1,9 @@
 package dev.agentturbo.tasks.boundary;
 
 import dev.agentturbo.platform.Problem;
+import dev.agentturbo.security.boundary.Callers;
+import dev.agentturbo.security.entity.Caller;
+import dev.agentturbo.security.entity.Role;
 import dev.agentturbo.tasks.control.TaskCatalog;
 import dev.agentturbo.tasks.control.TaskQueue;
 import dev.agentturbo.tasks.control.TaskRequests;
@@ -9,6 +12,7 @@ import dev.agentturbo.tasks.entity.Submitted;
 import dev.agentturbo.tasks.entity.Task;
 import dev.agentturbo.tasks.entity.TaskSummary;
 import dev.agentturbo.tasks.entity.TaskStatus;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.json.spi.JsonProvider;
@@ -23,6 +27,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
 import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.core.Context;
 
@@ -50,6 +55,8 @@ public class TasksResource {
     TaskCatalog catalog;
     @Context
     UriInfo uri;
+    @Context
+    SecurityContext security;
 
     /**
      * Submits one task. Answers 201 with the stored task; with an Idempotency-Key already used for the same task,
@@ -57,8 +64,10 @@ public class TasksResource {
      */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
+    @RolesAllowed({"submitter", "operator"})
     public Response submit(byte[] body, @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        NewTask task = requests.one(body, idempotencyKey);
+        Caller caller = Callers.of(security);
+        NewTask task = requests.one(body, idempotencyKey, caller.role() == Role.OPERATOR).by(caller.name());
         Submitted stored = queue.submit(task);
         URI location = uri.getBaseUriBuilder().path("tasks").path(Long.toString(stored.id())).build();
         return Response.status(stored.created() ? Response.Status.CREATED : Response.Status.OK)
@@ -71,8 +80,11 @@ public class TasksResource {
     @POST
     @Path("batch")
     @Consumes(MediaType.APPLICATION_JSON)
+    @RolesAllowed({"submitter", "operator"})
     public Response submitBatch(byte[] body) {
-        List<NewTask> tasks = requests.many(body);
+        Caller caller = Callers.of(security);
+        List<NewTask> tasks = requests.many(body, caller.role() == Role.OPERATOR).stream().map(t -> t.by(caller.name()))
+                .toList();
         List<Submitted> stored = queue.submitAll(tasks);
         JsonArrayBuilder items = JSON.createArrayBuilder();
         for (Submitted s : stored) {
@@ -87,10 +99,16 @@ public class TasksResource {
     /** One task with its status, attempts, worker, outcome, cost and tokens. */
     @GET
     @Path("{id}")
+    @RolesAllowed({"viewer", "submitter", "operator"})
     public Response get(@PathParam("id") String id) {
+        return visible(id).map(t -> Response.ok(TaskJson.of(t).toString()).build()).orElseGet(() -> notFound(id));
+    }
+
+    /** The task, if the caller may see it: a submitter sees only its own (another's is "not found"). */
+    private Optional<Task> visible(String id) {
+        Caller caller = Callers.of(security);
         return parseId(id).flatMap(catalog::find)
-                .map(t -> Response.ok(TaskJson.of(t).toString()).build())
-                .orElseGet(() -> notFound(id));
+                .filter(t -> !Callers.ownTasksOnly(caller) || caller.name().equals(t.getSubmittedBy()));
     }
 
     /**
@@ -98,6 +116,7 @@ public class TasksResource {
      * {@code cursor} is the {@code nextCursor} of the previous page.
      */
     @GET
+    @RolesAllowed({"viewer", "submitter", "operator"})
     public Response list(@QueryParam("status") String status, @QueryParam("limit") String limit,
                          @QueryParam("cursor") String cursor) {
         TaskStatus filter = null;
@@ -130,7 +149,9 @@ public class TasksResource {
             }
             before = parsed.get();
         }
-        List<TaskSummary> page = catalog.page(filter, before, size + 1);
+        Caller caller = Callers.of(security);
+        List<TaskSummary> page = catalog.page(filter, before, size + 1,
+                Callers.ownTasksOnly(caller) ? caller.name() : null);
         boolean more = page.size() > size;
         List<TaskSummary> shown = more ? page.subList(0, size) : page;
         JsonArrayBuilder items = JSON.createArrayBuilder();
@@ -150,8 +171,9 @@ public class TasksResource {
      */
     @POST
     @Path("{id}/cancel")
+    @RolesAllowed({"submitter", "operator"})
     public Response cancel(@PathParam("id") String id) {
-        Optional<Long> taskId = parseId(id);
+        Optional<Long> taskId = visible(id).map(Task::getId);
         if (taskId.isEmpty()) {
             return notFound(id);
         }

@@ -30,12 +30,22 @@ public class TaskCatalog {
      * @param before only tasks with a smaller id (the cursor of the previous page); null for the first page
      */
     public List<TaskSummary> page(TaskStatus status, Long before, int limit) {
+        return page(status, before, limit, null);
+    }
+
+    /**
+     * A page of summaries, newest first.
+     *
+     * @param submittedBy only the tasks of this caller; null for everybody's
+     */
+    public List<TaskSummary> page(TaskStatus status, Long before, int limit, String submittedBy) {
         // only the columns a summary shows, prompt and error cut in the database: a page stays small
         String sql = "SELECT id, status, priority, executor, left(prompt, " + TaskSummary.PREVIEW_CHARS + "),"
                 + " length(prompt), attempt, max_attempts, assigned_worker_id, created_at, started_at, completed_at,"
-                + " exit_code, cost_usd, input_tokens, output_tokens, left(error, " + TaskSummary.PREVIEW_CHARS + ")"
-                + " FROM agent_tasks WHERE true" + (status == null ? "" : " AND status = ?1")
-                + (before == null ? "" : " AND id < ?2") + " ORDER BY id DESC LIMIT ?3";
+                + " exit_code, cost_usd, input_tokens, output_tokens, left(error, " + TaskSummary.PREVIEW_CHARS + "),"
+                + " submitted_by FROM agent_tasks WHERE true" + (status == null ? "" : " AND status = ?1")
+                + (before == null ? "" : " AND id < ?2") + (submittedBy == null ? "" : " AND submitted_by = ?4")
+                + " ORDER BY id DESC LIMIT ?3";
         List<?> rows = entities.read(em -> {
             var q = em.createNativeQuery(sql).setParameter(3, limit);
             if (status != null) {
@@ -44,6 +54,9 @@ public class TaskCatalog {
             if (before != null) {
                 q.setParameter(2, before);
             }
+            if (submittedBy != null) {
+                q.setParameter(4, submittedBy);
+            }
             return q.getResultList();
         });
         return rows.stream().map(r -> (Object[]) r).map(r -> new TaskSummary(((Number) r[0]).longValue(),
@@ -51,7 +64,7 @@ public class TaskCatalog {
                 ((Number) r[5]).intValue(), ((Number) r[6]).intValue(), ((Number) r[7]).intValue(), (String) r[8],
                 instant(r[9]), instant(r[10]), instant(r[11]), r[12] == null ? null : ((Number) r[12]).intValue(),
                 (java.math.BigDecimal) r[13], r[14] == null ? null : ((Number) r[14]).longValue(),
-                r[15] == null ? null : ((Number) r[15]).longValue(), (String) r[16])).toList();
+                r[15] == null ? null : ((Number) r[15]).longValue(), (String) r[16], (String) r[17])).toList();
     }
 
     private static java.time.Instant instant(Object value) {

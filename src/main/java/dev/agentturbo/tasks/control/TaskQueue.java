@@ -37,8 +37,9 @@ public class TaskQueue {
     // stores nothing and the first task is returned instead.
     private static final String INSERT = """
             WITH stored AS (
-                INSERT INTO agent_tasks (executor, prompt, priority, max_attempts, timeout_seconds, options, idempotency_key)
-                VALUES (?, ?, ?, ?, ?, ?::jsonb, ?)
+                INSERT INTO agent_tasks (executor, prompt, priority, max_attempts, timeout_seconds, options, idempotency_key,
+                                         submitted_by)
+                VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING id)
             SELECT id, pg_notify('agent_turbo_tasks', '') FROM stored
@@ -125,6 +126,7 @@ public class TaskQueue {
         insert.setInt(5, task.timeoutSeconds());
         insert.setString(6, task.optionsJson());
         insert.setString(7, task.idempotencyKey());
+        insert.setString(8, task.submittedBy());
         try (ResultSet rs = insert.executeQuery()) {
             if (rs.next()) {
                 return new Submitted(rs.getLong(1), true);

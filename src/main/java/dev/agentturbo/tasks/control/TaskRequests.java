@@ -53,22 +53,35 @@ public class TaskRequests {
     }
 
     /** One task from a JSON object; {@code headerKey} is the Idempotency-Key header, if any. */
-    public NewTask one(byte[] body, String headerKey) {
-        return one(text(body), headerKey);
+    /**
+     * One task from the bytes of a JSON object.
+     *
+     * @param privileged whether the caller may ask for what only operators may (privileged permission modes)
+     */
+    public NewTask one(byte[] body, String headerKey, boolean privileged) {
+        return one(text(body), headerKey, privileged);
     }
 
     /** Many tasks from the bytes of a JSON array of task objects. */
-    public List<NewTask> many(byte[] body) {
-        return many(text(body));
+    public List<NewTask> many(byte[] body, boolean privileged) {
+        return many(text(body), privileged);
     }
 
     public NewTask one(String body, String headerKey) {
+        return one(body, headerKey, false);
+    }
+
+    public List<NewTask> many(String body) {
+        return many(body, false);
+    }
+
+    NewTask one(String body, String headerKey, boolean privileged) {
         JsonValue value = read(body);
         if (!(value instanceof JsonObject object)) {
             throw new InvalidTaskException(List.of("the body must be a JSON object such as {\"prompt\": \"...\"}"));
         }
         List<String> problems = new ArrayList<>();
-        NewTask task = task(object, "", headerKey, problems);
+        NewTask task = task(object, "", headerKey, problems, privileged);
         if (!problems.isEmpty()) {
             throw new InvalidTaskException(problems);
         }
@@ -76,7 +89,7 @@ public class TaskRequests {
     }
 
     /** Many tasks from a JSON array of task objects. */
-    public List<NewTask> many(String body) {
+    List<NewTask> many(String body, boolean privileged) {
         JsonValue value = read(body);
         if (!(value instanceof JsonArray array)) {
             throw new InvalidTaskException(List.of("the body must be a JSON array of task objects"));
@@ -97,7 +110,7 @@ public class TaskRequests {
                 problems.add(at.substring(0, at.length() - 1) + " must be a task object");
                 continue;
             }
-            NewTask task = task(object, at, null, problems);
+            NewTask task = task(object, at, null, problems, privileged);
             if (task != null && task.idempotencyKey() != null && !keys.add(task.idempotencyKey())) {
                 problems.add(at + "idempotencyKey '" + task.idempotencyKey() + "' appears twice in this batch");
             }
@@ -109,7 +122,7 @@ public class TaskRequests {
         return tasks;
     }
 
-    private NewTask task(JsonObject o, String at, String headerKey, List<String> problems) {
+    private NewTask task(JsonObject o, String at, String headerKey, List<String> problems, boolean privileged) {
         int before = problems.size();
         for (String key : o.keySet()) {
             if (!FIELDS.contains(key)) {
@@ -156,7 +169,7 @@ public class TaskRequests {
             }
         }
         if (executor != null) {
-            for (String problem : executors.check(executor, options, false)) {
+            for (String problem : executors.check(executor, options, privileged)) {
                 problems.add(at + problem);
             }
         }
@@ -228,7 +241,7 @@ public class TaskRequests {
     static final int MAX_DEPTH = 32;
 
     /** A body as the API receives it: bytes that must be UTF-8. */
-    static String text(byte[] body) {
+    public static String text(byte[] body) {
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body == null ? new byte[0] : body))

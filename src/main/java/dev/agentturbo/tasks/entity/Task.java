@@ -60,8 +60,15 @@ public class Task {
     private Integer numTurns;
     @Column(name = "session_id")
     private String sessionId;
+    @Column(name = "submitted_by")
+    private String submittedBy;
 
     protected Task() {
+    }
+
+    /** Who submitted the task ({@code token:<name>}, {@code user:<name>}, {@code bootstrap}). */
+    public String getSubmittedBy() {
+        return submittedBy;
     }
 
     public long getId() {

@@ -14,7 +14,7 @@ import java.time.Instant;
 public record TaskSummary(long id, TaskStatus status, int priority, String executor, String promptPreview,
                           int promptLength, int attempt, int maxAttempts, String workerId, Instant createdAt,
                           Instant startedAt, Instant completedAt, Integer exitCode, BigDecimal costUsd,
-                          Long inputTokens, Long outputTokens, String errorPreview) {
+                          Long inputTokens, Long outputTokens, String errorPreview, String submittedBy) {
 
     public static final int PREVIEW_CHARS = 200;
 }

@@ -3,6 +3,7 @@ package dev.agentturbo.workers.boundary;
 import dev.agentturbo.workers.control.WorkerRegistry;
 import dev.agentturbo.workers.entity.Worker;
 import dev.agentturbo.workers.entity.WorkerSettings;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
 import jakarta.json.spi.JsonProvider;
@@ -16,6 +17,7 @@ import jakarta.ws.rs.core.MediaType;
 /** The nodes of the fleet: configured, live and busy slots, state and the age of their heartbeat. */
 @Path("workers")
 @RequestScoped
+@RolesAllowed({"viewer", "submitter", "operator"})
 @Produces(MediaType.APPLICATION_JSON)
 public class WorkersResource {
 

@@ -3,6 +3,7 @@ package dev.agentturbo.workers.control;
 import dev.agentturbo.agents.control.AgentProcess;
 import dev.agentturbo.platform.ClassPreloader;
 import dev.agentturbo.platform.DatabaseLink;
+import dev.agentturbo.platform.DatabaseReady;
 import dev.agentturbo.platform.DirectConnections;
 import dev.agentturbo.platform.OutageLog;
 import dev.agentturbo.platform.Schema;
@@ -14,6 +15,7 @@ import jakarta.batch.runtime.BatchRuntime;
 import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
 import jakarta.enterprise.concurrent.ManagedThreadFactory;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.Startup;
 import jakarta.inject.Inject;
@@ -59,6 +61,9 @@ public class Node {
     @ConfigProperty(name = "db.password")
     String dbPassword;
 
+    @Inject
+    Event<DatabaseReady> databaseReady;
+
     @Resource(lookup = "java:comp/DefaultManagedScheduledExecutorService")
     ManagedScheduledExecutorService timer;
     @Resource(lookup = "java:comp/DefaultManagedThreadFactory")
@@ -91,6 +96,7 @@ public class Node {
         }
         try {
             Schema.migrate(connections.dataSource("agent-turbo-migration", Duration.ofMinutes(10)));
+            databaseReady.fire(new DatabaseReady());
             DatabaseLink link = new DatabaseLink(connections, "agent-turbo-dispatcher", settings.lease(),
                     settings.lease().dividedBy(2));
             dispatcher = new Dispatcher(settings, new TaskLeases(), registry, link, host(), version(),

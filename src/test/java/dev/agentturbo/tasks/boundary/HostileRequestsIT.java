@@ -36,6 +36,8 @@ class HostileRequestsIT {
 
     static TestDatabase db;
     static MicroNode node;
+    /** The corpus comes from a submitter: what a client of the API may send. */
+    static String submitter;
 
     /** One request of the corpus. */
     record Hostile(String what, String method, String path, String contentType, Supplier<byte[]> body) {
@@ -48,6 +50,12 @@ class HostileRequestsIT {
         env.put("AGENTTURBO_WORKER_SLOTS", "1");
         env.put("AGENTTURBO_COMMAND_ALLOWED", "/usr/bin/cat");
         node = MicroNode.start("hostile", env);
+        try {
+            var made = node.post("/api/tokens", "{\"name\": \"hostile-client\", \"role\": \"submitter\"}");
+            submitter = jakarta.json.Json.createReader(new java.io.StringReader(made.body())).readObject().getString("token");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @AfterAll
@@ -68,7 +76,8 @@ class HostileRequestsIT {
         List<String> wrong = new ArrayList<>();
         Map<Integer, Integer> statuses = new java.util.TreeMap<>();
         for (Hostile h : corpus) {
-            HttpRequest.Builder request = HttpRequest.newBuilder(node.uri(h.path())).timeout(Duration.ofSeconds(60));
+            HttpRequest.Builder request = HttpRequest.newBuilder(node.uri(h.path())).timeout(Duration.ofSeconds(60))
+                    .header("Authorization", "Bearer " + submitter);
             if (h.contentType() != null) {
                 request.header("Content-Type", h.contentType());
             }

@@ -1,0 +1,39 @@
+package dev.agentturbo.security.boundary;
+
+import dev.agentturbo.platform.InvalidRequestException;
+import jakarta.json.JsonException;
+import jakarta.json.JsonObject;
+import jakarta.json.spi.JsonProvider;
+
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** Small request bodies of the security API: one JSON object with known fields, nothing else. */
+final class Requests {
+
+    private static final JsonProvider JSON = JsonProvider.provider();
+    private static final int MAX_BYTES = 10_000;
+
+    private Requests() {
+    }
+
+    static JsonObject object(byte[] body, Set<String> fields) {
+        if (body == null || body.length == 0 || body.length > MAX_BYTES) {
+            throw InvalidRequestException.badRequest("send a JSON object of at most " + MAX_BYTES + " bytes with "
+                    + String.join(", ", new TreeSet<>(fields)));
+        }
+        JsonObject o;
+        try (var reader = JSON.createReader(new java.io.StringReader(dev.agentturbo.tasks.control.TaskRequests.text(body)))) {
+            o = reader.readObject();
+        } catch (JsonException | IllegalStateException e) {
+            throw InvalidRequestException.badRequest("the body is not a JSON object: " + e.getMessage());
+        }
+        List<String> unknown = o.keySet().stream().filter(k -> !fields.contains(k)).toList();
+        if (!unknown.isEmpty()) {
+            throw InvalidRequestException.badRequest(unknown + " are not fields of this request; its fields are "
+                    + String.join(", ", new TreeSet<>(fields)));
+        }
+        return o;
+    }
+}
