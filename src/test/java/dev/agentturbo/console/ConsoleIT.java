@@ -1,0 +1,322 @@
+package dev.agentturbo.console;
+
+import dev.agentturbo.testing.ClaudeProgram;
+import dev.agentturbo.testing.FakeMessagesApi;
+import dev.agentturbo.testing.MicroNode;
+import dev.agentturbo.testing.TestDatabase;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The operators' console in a real headless Chromium, against a real node that runs the real {@code claude}
+ * program against a fake Messages API: sign in, submit a task from the form (and see the API's own validation
+ * messages), watch it complete on the dashboard, find it in the tasks table, read it on its page, cancel a running
+ * task, see the hosts, make a token (its secret shown once), switch to the dark theme, sign out. Each page is saved
+ * at 1366×900 under docs/screenshots/, and none scrolls sideways at that width.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ConsoleIT {
+
+    static final Path SCREENSHOTS = Path.of("docs/screenshots");
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    static TestDatabase db;
+    static FakeMessagesApi api;
+    static MicroNode node;
+    static WebDriver browser;
+    static long submittedTask;
+
+    @BeforeAll
+    static void start() {
+        db = TestDatabase.create("console");
+        api = FakeMessagesApi.start().replyWith("The release notes are written.", 1500, 420);
+        Map<String, String> env = new HashMap<>(MicroNode.databaseEnv(db));
+        env.putAll(ClaudeProgram.environment(api, ClaudeProgram.Auth.API_KEY));
+        env.put("AGENTTURBO_CLAUDE_COMMAND", ClaudeProgram.path().toString());
+        env.put("AGENTTURBO_WORKER_SLOTS", "2");
+        node = MicroNode.start("console-a", env);
+
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary("/usr/bin/chromium");
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,900");
+        // the driver's path is given, so Selenium Manager never looks for one on the network
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File("/usr/bin/chromedriver")).build();
+        browser = new ChromeDriver(service, options);
+        browser.manage().window().setSize(new Dimension(1366, 900));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (node != null) {
+            node.close();
+        }
+        if (api != null) {
+            api.close();
+        }
+        if (db != null) {
+            db.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void anOperatorSignsInAndLandsOnTheDashboard() throws Exception {
+        browser.get(node.uri("/console/").toString());
+        await(d -> d.getCurrentUrl().endsWith("/console/login.html"));
+        screenshot("login");
+        browser.findElement(By.id("username")).sendKeys("admin");
+        browser.findElement(By.id("password")).sendKeys("test-admin-password");
+        browser.findElement(By.id("sign-in")).click();
+
+        await(d -> text(By.id("caller")).contains("user:admin (operator)"));
+        assertEquals("Dashboard", text(By.cssSelector("main h1")));
+        assertTrue(text(By.id("hosts")).contains("console-a"), "the node is listed: " + text(By.id("hosts")));
+        assertEquals(6, browser.findElements(By.cssSelector("#status-counts .tile")).size(), "a tile per status");
+    }
+
+    @Test
+    @Order(2)
+    void aMistakeInTheFormGetsTheApisOwnMessages() throws Exception {
+        browser.findElement(By.id("nav-submit")).click();
+        await(d -> !d.findElements(By.id("submit:prompt")).isEmpty());
+        browser.findElement(By.id("submit:prompt")).sendKeys("write the release notes");
+        type("submit:maxTurns_input", "0");
+        type("submit:timeoutSeconds_input", "0");
+        browser.findElement(By.id("submit:send")).click();
+
+        await(d -> !d.findElements(By.cssSelector("#submit\\:problems li")).isEmpty());
+        List<String> shown = browser.findElements(By.cssSelector("#submit\\:problems li")).stream()
+                .map(WebElement::getText).toList();
+        var response = node.post("/api/tasks", "{\"prompt\": \"write the release notes\", \"executor\": \"claude-cli\","
+                + " \"timeoutSeconds\": 0, \"options\": {\"maxTurns\": 0}}");
+        assertEquals(400, response.statusCode());
+        List<String> fromApi = json(response.body()).getJsonArray("problems").stream()
+                .map(v -> ((jakarta.json.JsonString) v).getString()).toList();
+        assertEquals(fromApi.stream().sorted().toList(), shown.stream().sorted().toList());
+        assertEquals(0, tasks().size(), "nothing was stored");
+    }
+
+    @Test
+    @Order(3)
+    void aTaskSubmittedFromTheFormCompletesOnTheDashboard() throws Exception {
+        type("submit:maxTurns_input", "3");
+        type("submit:timeoutSeconds_input", "");
+        browser.findElement(By.id("submit:send")).click();
+
+        await(d -> !d.findElements(By.cssSelector("#submit\\:submitted a.submitted-task")).isEmpty());
+        assertTrue(text(By.id("growl")).contains("Task submitted"), text(By.id("growl")));
+        submittedTask = Long.parseLong(text(By.cssSelector("#submit\\:submitted a.submitted-task")).replace("task ", ""));
+        JsonObject stored = json(node.get("/api/tasks/" + submittedTask).body());
+        assertEquals("write the release notes", stored.getString("prompt"));
+        assertEquals("user:admin", stored.getString("submittedBy"));
+        assertEquals(3, stored.getJsonObject("options").getInt("maxTurns"));
+        screenshot("submit");
+
+        browser.findElement(By.id("nav-dashboard")).click();
+        // the dashboard's poll brings the completion without a reload
+        await(d -> count("completed") == 1);
+        assertTrue(text(By.id("spend-today")).matches("(?s)today\\s+\\$0\\.\\d+\\s+1,500\\s+420\\s+1"),
+                "the day's spend: " + text(By.id("spend-today")));
+        assertTrue(browser.findElement(By.cssSelector("#throughput canvas")).isDisplayed(), "the chart is drawn");
+        String chart = (String) ((JavascriptExecutor) browser).executeScript(
+                "var c = Chart.getChart(document.querySelector('#throughput canvas'));"
+                        + " return JSON.stringify(c.data.datasets.map(s => s.data.reduce((a, b) => a + b, 0)));");
+        assertEquals("[1,0,", chart.substring(0, 5), "one completion in the last hour, none failed: " + chart);
+        screenshot("dashboard");
+    }
+
+    @Test
+    @Order(4)
+    void theTasksTableFindsTheTaskAndItsPageShowsItAll() throws Exception {
+        node.post("/api/tasks", "{\"prompt\": \"another task\", \"executor\": \"simulated\", \"options\": {\"durationMs\": 10}}");
+        browser.findElement(By.id("nav-tasks")).click();
+        await(d -> rows().size() == 2);
+        type("list:text", "release");
+        browser.findElement(By.id("list:apply")).click();
+        await(d -> rows().size() == 1);
+        assertTrue(rows().get(0).getText().contains("write the release notes"), rows().get(0).getText());
+        screenshot("tasks");
+
+        rows().get(0).findElement(By.cssSelector("a.task-link")).click();
+        await(d -> text(By.cssSelector("main h1")).equals("Task " + submittedTask));
+        assertEquals("completed", text(By.id("detail:task-status")));
+        assertEquals("The release notes are written.", text(By.id("detail:result")));
+        assertTrue(text(By.id("detail:fields")).contains("user:admin"));
+        assertTrue(text(By.id("detail:options")).contains("\"maxTurns\":3") || text(By.id("detail:options")).contains("\"maxTurns\": 3"),
+                text(By.id("detail:options")));
+        screenshot("task");
+    }
+
+    @Test
+    @Order(5)
+    void aRunningTaskIsCancelledFromItsPage() throws Exception {
+        long id = json(node.post("/api/tasks", "{\"prompt\": \"a long one\", \"executor\": \"simulated\","
+                + " \"options\": {\"durationMs\": 300000}}").body()).getJsonNumber("id").longValue();
+        awaitStatus(id, "running");
+        browser.get(node.uri("/console/task.xhtml?id=" + id).toString());
+        await(d -> text(By.id("detail:task-status")).equals("running"));
+        browser.findElement(By.id("detail:cancel")).click();
+
+        await(d -> text(By.id("growl")).contains("Cancel requested") || text(By.id("growl")).contains("Cancelled"));
+        // the page follows the task until it ends
+        await(d -> text(By.id("detail:task-status")).equals("cancelled"));
+        assertEquals("cancelled", json(node.get("/api/tasks/" + id).body()).getString("status"));
+    }
+
+    @Test
+    @Order(6)
+    void theHostsPageListsEachNode() throws Exception {
+        browser.findElement(By.id("nav-hosts")).click();
+        await(d -> !d.findElements(By.cssSelector("#fleet\\:nodes tbody tr")).isEmpty());
+        WebElement row = browser.findElement(By.cssSelector("#fleet\\:nodes tbody tr"));
+        assertTrue(row.getText().contains("console-a"), row.getText());
+        assertEquals("2", row.findElement(By.cssSelector(".slots")).getText());
+        assertEquals("active", row.findElement(By.cssSelector(".state")).getText());
+        screenshot("hosts");
+    }
+
+    @Test
+    @Order(7)
+    void aTokenIsShownOnceWhenItIsMade() throws Exception {
+        browser.findElement(By.id("nav-access")).click();
+        await(d -> !d.findElements(By.id("tokens:name")).isEmpty());
+        browser.findElement(By.id("tokens:name")).sendKeys("ci-pipeline");
+        browser.findElement(By.id("tokens:make")).click();
+
+        await(d -> !d.findElements(By.id("tokens:secret")).isEmpty());
+        String secret = text(By.id("tokens:secret"));
+        assertTrue(secret.startsWith("at_"), secret);
+        assertEquals(200, node.get("/api/workers", secret).statusCode(), "the shown secret is the token");
+        assertTrue(text(By.id("tokens:list")).contains("ci-pipeline"));
+        assertTrue(text(By.id("growl")).contains("Token made"));
+        screenshot("access");
+
+        browser.navigate().refresh();
+        await(d -> !d.findElements(By.id("tokens:list")).isEmpty());
+        assertFalse(browser.getPageSource().contains(secret), "the secret is never shown again");
+    }
+
+    @Test
+    @Order(8)
+    void theDarkThemeIsRemembered() throws Exception {
+        browser.findElement(By.id("nav-dashboard")).click();
+        await(d -> text(By.cssSelector("main h1")).equals("Dashboard"));
+        browser.findElement(By.id("theme-toggle")).click();
+        browser.navigate().refresh();
+        await(d -> d.findElement(By.tagName("html")).getAttribute("class").contains("theme-dark"));
+        screenshot("dashboard-dark");
+        browser.findElement(By.id("theme-toggle")).click();
+        assertTrue(browser.findElement(By.tagName("html")).getAttribute("class").contains("theme-light"));
+    }
+
+    @Test
+    @Order(9)
+    void signingOutEndsTheSession() {
+        browser.findElement(By.id("sign-out")).click();
+        await(d -> d.getCurrentUrl().contains("/console/login.html"));
+        assertEquals("Signed out.", text(By.id("message")));
+        browser.get(node.uri("/console/tasks.xhtml").toString());
+        await(d -> d.getCurrentUrl().endsWith("/console/login.html"));
+    }
+
+    // --- helpers
+
+    static List<WebElement> rows() {
+        return browser.findElements(By.cssSelector("#list\\:tasks tbody tr[data-ri]"));
+    }
+
+    static long count(String status) {
+        return Long.parseLong(text(By.cssSelector("#count-" + status + " .n")).replace(",", ""));
+    }
+
+    static List<JsonValue> tasks() throws IOException {
+        return json(node.get("/api/tasks?limit=500").body()).getJsonArray("items");
+    }
+
+    static void awaitStatus(long id, String status) {
+        await(d -> {
+            try {
+                return json(node.get("/api/tasks/" + id).body()).getString("status").equals(status);
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    static void type(String id, String value) {
+        WebElement field = browser.findElement(By.id(id));
+        field.clear();
+        ((JavascriptExecutor) browser).executeScript("arguments[0].value = '';", field);
+        if (!value.isEmpty()) {
+            field.sendKeys(value);
+        }
+    }
+
+    static String text(By by) {
+        List<WebElement> found = browser.findElements(by);
+        return found.isEmpty() ? "" : found.get(0).getText().trim();
+    }
+
+    /** Waits for the condition, and for PrimeFaces' ajax to settle. */
+    static void await(Function<WebDriver, Boolean> condition) {
+        new WebDriverWait(browser, WAIT).ignoring(RuntimeException.class).until(d -> {
+            Object idle = ((JavascriptExecutor) d).executeScript("return !window.PrimeFaces || "
+                    + "(PrimeFaces.ajax.Queue.isEmpty() && (!window.jQuery || jQuery.active === 0));");
+            return Boolean.TRUE.equals(idle) && condition.apply(d);
+        });
+    }
+
+    /** Saves the page as docs/screenshots/NAME.png, and checks that it does not scroll sideways. */
+    static void screenshot(String name) throws IOException {
+        Object wide = ((JavascriptExecutor) browser).executeScript(
+                "return document.documentElement.scrollWidth > window.innerWidth;");
+        assertEquals(Boolean.FALSE, wide, name + " scrolls sideways at 1366 px");
+        Files.createDirectories(SCREENSHOTS);
+        File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+        Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static JsonObject json(String body) {
+        try (var reader = Json.createReader(new StringReader(body))) {
+            return reader.readObject();
+        }
+    }
+}
