@@ -16,6 +16,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.TimeoutException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -128,7 +130,7 @@ class ConsoleIT {
         var response = node.post("/api/tasks", "{\"prompt\": \"write the release notes\", \"executor\": \"claude-cli\","
                 + " \"timeoutSeconds\": 0, \"options\": {\"maxTurns\": 0}}");
         assertEquals(400, response.statusCode());
-        List<String> fromApi = json(response.body()).getJsonArray("problems").stream()
+        List<String> fromApi = json(response.body()).getJsonArray("errors").stream()
                 .map(v -> ((jakarta.json.JsonString) v).getString()).toList();
         assertEquals(fromApi.stream().sorted().toList(), shown.stream().sorted().toList());
         assertEquals(0, tasks().size(), "nothing was stored");
@@ -282,12 +284,13 @@ class ConsoleIT {
     }
 
     static void type(String id, String value) {
+        // keys, not a script: PrimeFaces' number inputs keep their value in a hidden field their key handlers update
         WebElement field = browser.findElement(By.id(id));
-        field.clear();
-        ((JavascriptExecutor) browser).executeScript("arguments[0].value = '';", field);
+        field.sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.DELETE);
         if (!value.isEmpty()) {
             field.sendKeys(value);
         }
+        field.sendKeys(Keys.TAB);
     }
 
     static String text(By by) {
@@ -297,11 +300,27 @@ class ConsoleIT {
 
     /** Waits for the condition, and for PrimeFaces' ajax to settle. */
     static void await(Function<WebDriver, Boolean> condition) {
-        new WebDriverWait(browser, WAIT).ignoring(RuntimeException.class).until(d -> {
-            Object idle = ((JavascriptExecutor) d).executeScript("return !window.PrimeFaces || "
-                    + "(PrimeFaces.ajax.Queue.isEmpty() && (!window.jQuery || jQuery.active === 0));");
-            return Boolean.TRUE.equals(idle) && condition.apply(d);
-        });
+        try {
+            new WebDriverWait(browser, WAIT).ignoring(RuntimeException.class).until(d -> {
+                Object idle = ((JavascriptExecutor) d).executeScript("return !window.PrimeFaces || "
+                        + "(PrimeFaces.ajax.Queue.isEmpty() && (!window.jQuery || jQuery.active === 0));");
+                return Boolean.TRUE.equals(idle) && condition.apply(d);
+            });
+        } catch (TimeoutException e) {
+            // what the page showed, for whoever reads the failure
+            try {
+                Path failed = Path.of("target", "console-failures");
+                Files.createDirectories(failed);
+                String name = "failure-" + System.currentTimeMillis();
+                Files.copy(((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(),
+                        failed.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+                Files.writeString(failed.resolve(name + ".html"), browser.getPageSource());
+                throw new AssertionError("waited " + WAIT + " in vain on " + browser.getCurrentUrl() + "; the page is"
+                        + " saved as " + failed.resolve(name + ".png") + " and .html", e);
+            } catch (IOException io) {
+                throw new AssertionError("waited " + WAIT + " in vain on " + browser.getCurrentUrl(), e);
+            }
+        }
     }
 
     /** Saves the page as docs/screenshots/NAME.png, and checks that it does not scroll sideways. */
