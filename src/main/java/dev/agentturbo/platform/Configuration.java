@@ -3,6 +3,7 @@ package dev.agentturbo.platform;
 import dev.agentturbo.agents.entity.ExecutorSettings;
 import dev.agentturbo.agents.entity.OutputLimits;
 import dev.agentturbo.agents.entity.Sandbox;
+import dev.agentturbo.tasks.entity.OutputSettings;
 import dev.agentturbo.tasks.entity.SubmissionLimits;
 import dev.agentturbo.workers.entity.WorkerSettings;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -77,6 +78,14 @@ public class Configuration {
     private Path workRoot() {
         return Path.of(config.getOptionalValue("agentturbo.worker.work-dir", String.class).filter(s -> !s.isBlank())
                 .orElse(Path.of(System.getProperty("user.home"), ".agent-turbo").toString())).toAbsolutePath();
+    }
+
+    @Produces
+    @Singleton
+    OutputSettings output() {
+        return new OutputSettings(config.getValue("agentturbo.output.max-chars-per-task", Integer.class),
+                Duration.ofMillis(config.getValue("agentturbo.output.flush-millis", Integer.class)),
+                config.getValue("agentturbo.output.buffer-chars", Long.class));
     }
 
     @Produces

@@ -128,7 +128,7 @@ final class FleetSimulation {
                     }
                 }
                 if (now - nextBeat >= 0) {
-                    registry.beat(c, id, held.size(), slots, "active");
+                    registry.beat(c, id, slots, held.size(), slots, "active");
                     leases.requeueExpired(c, lease);
                     leases.promoteDue(c, 1000);
                     c.commit();

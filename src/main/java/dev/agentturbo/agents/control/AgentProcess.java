@@ -65,12 +65,15 @@ public final class AgentProcess {
     private final Thread stderrReader;
     private volatile boolean killAtOnce;
 
-    private AgentProcess(Process process, boolean grouped, int maxLineChars) {
+    private AgentProcess(Process process, boolean grouped, int maxLineChars, Consumer<String> stderrLines) {
         this.process = process;
         this.grouped = grouped;
         this.maxLineChars = maxLineChars;
         this.stderrReader = daemon("agent-stderr-" + process.pid(),
-                () -> readLines(process.getErrorStream(), this::keepStderr, maxLineChars));
+                () -> readLines(process.getErrorStream(), line -> {
+                    keepStderr(line);
+                    stderrLines.accept(line);
+                }, maxLineChars));
     }
 
     /**
@@ -81,6 +84,19 @@ public final class AgentProcess {
      */
     public static AgentProcess start(List<String> command, Path workDir, Map<String, String> environment,
                                      String stdin, int maxLineChars) throws IOException {
+        return start(command, workDir, environment, stdin, maxLineChars, line -> {
+        });
+    }
+
+    /**
+     * Starts the program.
+     *
+     * @param environment the whole environment of the program (nothing of the node's is added)
+     * @param stderrLines takes each line the program writes to stderr, as it comes
+     * @throws IOException when the program cannot be started (not found, not executable)
+     */
+    public static AgentProcess start(List<String> command, Path workDir, Map<String, String> environment,
+                                     String stdin, int maxLineChars, Consumer<String> stderrLines) throws IOException {
         String program = executable(command.get(0), environment.get("PATH"));
         List<String> argv = new ArrayList<>();
         boolean grouped = !NEW_SESSION.isEmpty();
@@ -94,7 +110,7 @@ public final class AgentProcess {
         builder.environment().clear();
         builder.environment().putAll(environment);
         Process process = builder.start();
-        AgentProcess agent = new AgentProcess(process, grouped, maxLineChars);
+        AgentProcess agent = new AgentProcess(process, grouped, maxLineChars, stderrLines);
         daemon("agent-stdin-" + process.pid(), () -> {
             try (OutputStream in = process.getOutputStream()) {
                 in.write(stdin.getBytes(StandardCharsets.UTF_8));

@@ -1,5 +1,6 @@
 package dev.agentturbo.agents.control;
 
+import dev.agentturbo.agents.entity.AgentOutput;
 import dev.agentturbo.tasks.entity.ClaimedTask;
 import jakarta.json.spi.JsonProvider;
 import jakarta.json.JsonObject;
@@ -15,18 +16,23 @@ import java.util.concurrent.atomic.AtomicReference;
  * @param slotHome a folder that belongs to this slot alone (the {@code claude} program's config lives there)
  * @param workRoot where tasks without a working directory of their own get one
  */
-public record AgentRun(ClaimedTask task, JsonObject options, Path slotHome, Path workRoot,
+public record AgentRun(ClaimedTask task, JsonObject options, Path slotHome, Path workRoot, AgentOutput output,
                        AtomicReference<AgentProcess> process, AtomicBoolean aborted) {
 
     /** Looked up once: JsonProvider.provider() searches the class path on every call. */
     private static final JsonProvider JSON = JsonProvider.provider();
 
     public static AgentRun of(ClaimedTask task, Path slotHome, Path workRoot) {
+        return of(task, slotHome, workRoot, AgentOutput.NONE);
+    }
+
+    /** @param output where the agent's output goes as it arrives */
+    public static AgentRun of(ClaimedTask task, Path slotHome, Path workRoot, AgentOutput output) {
         JsonObject options;
         try (var reader = JSON.createReader(new StringReader(task.optionsJson() == null ? "{}" : task.optionsJson()))) {
             options = reader.readObject();
         }
-        return new AgentRun(task, options, slotHome, workRoot, new AtomicReference<>(), new AtomicBoolean());
+        return new AgentRun(task, options, slotHome, workRoot, output, new AtomicReference<>(), new AtomicBoolean());
     }
 
     /** Remembers the process this attempt started, so that {@link #abort()} can kill it. */

@@ -59,13 +59,15 @@ public final class AllowedCommand implements AgentExecutor {
         AgentProcess process;
         try {
             process = AgentProcess.start(command, WorkingDirectory.of(run, confinement),
-                    confinement.environment(System.getenv(), Map.of()), run.task().prompt(), limits.maxLineChars());
+                    confinement.environment(System.getenv(), Map.of()), run.task().prompt(), limits.maxLineChars(),
+                    line -> run.output().line("stderr", "stderr", line, null));
         } catch (IOException e) {
             return Outcome.permanent("could not start " + command.get(0) + ": " + e.getMessage());
         }
         run.attach(process);
         StringBuilder out = new StringBuilder();
         int exit = process.readStdout(line -> {
+            run.output().line("stdout", "stdout", line, null);
             if (out.length() < limits.maxResultChars()) {
                 out.append(line).append('\n');
             }

@@ -121,7 +121,8 @@ public final class ClaudeCli implements AgentExecutor {
             own.put("CLAUDE_CONFIG_DIR", configDir.toString());
             // SIGTERM only interrupts the tool the program runs, not the program: see AgentProcess.killAtOnce
             process = AgentProcess.start(args, WorkingDirectory.of(run, confinement),
-                    confinement.environment(System.getenv(), own), run.task().prompt(), limits.maxLineChars()).killAtOnce();
+                    confinement.environment(System.getenv(), own), run.task().prompt(), limits.maxLineChars(),
+                    line -> run.output().line("stderr", "stderr", line, null)).killAtOnce();
         } catch (IOException e) {
             return Outcome.permanent("could not start the claude program '" + command.get(0) + "' (set "
                     + "agentturbo.claude.command / AGENTTURBO_CLAUDE_COMMAND): " + e.getMessage());
@@ -129,7 +130,15 @@ public final class ClaudeCli implements AgentExecutor {
         run.attach(process);
         LOG.fine(() -> run.task() + " claude started, pid " + process.pid());
         ClaudeStream stream = new ClaudeStream(clock);
-        int exit = process.readStdout(stream::accept);
+        int exit = process.readStdout(line -> {
+            jakarta.json.JsonObject event = stream.accept(line);
+            if (event == null) {
+                run.output().line("stdout", "stdout", line, null);
+            } else {
+                ClaudeEvents.Described shown = ClaudeEvents.describe(event);
+                run.output().line("stdout", shown.kind(), shown.text(), line);
+            }
+        });
         Outcome outcome = stream.outcome(exit);
         if (!stream.sawResult()) {
             String stderr = process.stderrTail();

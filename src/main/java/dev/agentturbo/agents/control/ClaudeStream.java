@@ -53,18 +53,22 @@ public final class ClaudeStream {
         this.clock = clock;
     }
 
-    /** Takes one line of the program's stdout; lines that are not JSON objects are ignored. */
-    public void accept(String line) {
+    /**
+     * Takes one line of the program's stdout; lines that are not JSON objects are ignored.
+     *
+     * @return the event the line holds, or null when it is not a JSON object
+     */
+    public JsonObject accept(String line) {
         lines++;
         JsonObject event;
         try (var reader = JSON.createReader(new StringReader(line))) {
             JsonValue value = reader.readValue();
             if (!(value instanceof JsonObject o)) {
-                return;
+                return null;
             }
             event = o;
         } catch (JsonException | IllegalStateException e) {
-            return;
+            return null;
         }
         events++;
         String type = event.getString("type", "");
@@ -87,6 +91,7 @@ public final class ClaudeStream {
             default -> {
             }
         }
+        return event;
     }
 
     public String sessionId() {

@@ -1,5 +1,6 @@
 package dev.agentturbo.security.boundary;
 
+import dev.agentturbo.platform.Requests;
 import dev.agentturbo.platform.InvalidRequestException;
 import dev.agentturbo.platform.Problem;
 import dev.agentturbo.security.control.TokenStore;

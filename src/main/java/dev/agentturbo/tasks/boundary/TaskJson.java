@@ -91,6 +91,37 @@ final class TaskJson {
         return b.build();
     }
 
+    /** A task with the history of its attempts. */
+    static JsonObject of(Task t, java.util.List<dev.agentturbo.tasks.entity.Attempt> attempts) {
+        var list = JSON.createArrayBuilder();
+        for (var a : attempts) {
+            JsonObjectBuilder b = JSON.createObjectBuilder().add("attempt", a.attempt()).add("outcome", a.outcome());
+            put(b, "worker", a.worker());
+            put(b, "startedAt", a.startedAt() == null ? null : a.startedAt().toString());
+            put(b, "endedAt", a.endedAt() == null ? null : a.endedAt().toString());
+            put(b, "error", a.error());
+            list.add(b);
+        }
+        return JSON.createObjectBuilder(of(t)).add("attempts", list).build();
+    }
+
+    /** One piece of output; its event is the program's JSON line as an object (as a string if it is not one). */
+    static JsonObject of(dev.agentturbo.tasks.entity.OutputItem item) {
+        JsonObjectBuilder b = JSON.createObjectBuilder().add("seq", item.seq()).add("at", item.at().toString())
+                .add("attempt", item.attempt()).add("stream", item.stream()).add("kind", item.kind())
+                .add("text", item.text());
+        if (item.event() == null) {
+            b.addNull("event");
+        } else {
+            try (var reader = JSON.createReader(new java.io.StringReader(item.event()))) {
+                b.add("event", reader.readValue());
+            } catch (jakarta.json.JsonException | IllegalStateException e) {
+                b.add("event", item.event());
+            }
+        }
+        return b.build();
+    }
+
     private static JsonObject options(String json) {
         try (var reader = JSON.createReader(new StringReader(json == null ? "{}" : json))) {
             return reader.readObject();

@@ -1,13 +1,17 @@
 package dev.agentturbo.tasks.boundary;
 
+import dev.agentturbo.platform.InvalidRequestException;
 import dev.agentturbo.platform.Problem;
 import dev.agentturbo.security.boundary.Callers;
 import dev.agentturbo.security.entity.Caller;
 import dev.agentturbo.security.entity.Role;
+import dev.agentturbo.tasks.control.TaskAttempts;
 import dev.agentturbo.tasks.control.TaskCatalog;
+import dev.agentturbo.tasks.control.TaskOutput;
 import dev.agentturbo.tasks.control.TaskQueue;
 import dev.agentturbo.tasks.control.TaskRequests;
 import dev.agentturbo.tasks.entity.NewTask;
+import dev.agentturbo.tasks.entity.OutputItem;
 import dev.agentturbo.tasks.entity.Submitted;
 import dev.agentturbo.tasks.entity.Task;
 import dev.agentturbo.tasks.entity.TaskSummary;
@@ -30,12 +34,15 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
 
 import java.net.URI;
 import java.util.List;
 import java.util.Optional;
 
-/** Submit, read, list and cancel agent tasks. */
+/** Submit, read, list, cancel and retry agent tasks; read and follow their output. */
 @Path("tasks")
 @RequestScoped
 @Produces(MediaType.APPLICATION_JSON)
@@ -53,6 +60,12 @@ public class TasksResource {
     TaskQueue queue;
     @Inject
     TaskCatalog catalog;
+    @Inject
+    TaskAttempts attempts;
+    @Inject
+    TaskOutput output;
+    @Inject
+    OutputStreams streams;
     @Context
     UriInfo uri;
     @Context
@@ -96,12 +109,103 @@ public class TasksResource {
                 .build();
     }
 
-    /** One task with its status, attempts, worker, outcome, cost and tokens. */
+    /** One task with its status, worker, outcome, cost and tokens, and the history of its attempts. */
     @GET
     @Path("{id}")
     @RolesAllowed({"viewer", "submitter", "operator"})
     public Response get(@PathParam("id") String id) {
-        return visible(id).map(t -> Response.ok(TaskJson.of(t).toString()).build()).orElseGet(() -> notFound(id));
+        return visible(id).map(t -> Response.ok(TaskJson.of(t, attempts.of(t.getId())).toString()).build())
+                .orElseGet(() -> notFound(id));
+    }
+
+    /**
+     * What the task's agents printed, in order: {@code {"items": [...], "next", "taskStatus"}}. {@code after} is
+     * the {@code next} of the previous page (0, or absent, from the start); {@code limit} 1–500, default 100.
+     */
+    @GET
+    @Path("{id}/output")
+    @RolesAllowed({"viewer", "submitter", "operator"})
+    public Response output(@PathParam("id") String id, @QueryParam("after") String after,
+                           @QueryParam("limit") String limit) {
+        Optional<Task> task = visible(id);
+        if (task.isEmpty()) {
+            return notFound(id);
+        }
+        long from = seq("after", after);
+        int size = limit == null || limit.isBlank() ? 100 : (int) number("limit", limit, 1, MAX_PAGE);
+        List<OutputItem> items = output.read(task.get().getId(), from, size);
+        JsonArrayBuilder list = JSON.createArrayBuilder();
+        items.forEach(i -> list.add(TaskJson.of(i)));
+        return Response.ok(JSON.createObjectBuilder().add("items", list)
+                .add("next", items.isEmpty() ? from : items.get(items.size() - 1).seq())
+                .add("taskStatus", task.get().getStatus().value()).build().toString()).build();
+    }
+
+    /**
+     * The task's output as server-sent events: first what is stored (after {@code Last-Event-ID} or {@code after}),
+     * then, while the task runs, each new piece as it is stored, whichever node runs it; then an {@code end}
+     * event with the task's status, and the stream closes. Each {@code output} event carries one item of
+     * {@code GET …/output} as its data and its seq as its id.
+     */
+    @GET
+    @Path("{id}/output/stream")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @RolesAllowed({"viewer", "submitter", "operator"})
+    public void stream(@PathParam("id") String id, @QueryParam("after") String after,
+                       @HeaderParam("Last-Event-ID") String lastEventId, @Context SseEventSink sink, @Context Sse sse) {
+        Optional<Task> task = visible(id);
+        if (task.isEmpty()) {
+            throw new WebApplicationException(notFound(id));
+        }
+        long from = lastEventId != null && !lastEventId.isBlank() ? seq("Last-Event-ID", lastEventId) : seq("after", after);
+        if (!streams.follow(task.get().getId(), from, sink, sse)) {
+            throw new WebApplicationException(Problem.of(Response.Status.SERVICE_UNAVAILABLE, "Too many streams",
+                    "this node serves as many output streams as it may (agentturbo.output.max-streams); read"
+                            + " GET /api/tasks/" + id + "/output instead, or try again later"));
+        }
+    }
+
+    /**
+     * Runs a finished task (completed, failed or cancelled) again: the same task, as a new attempt, with as many
+     * attempts as it was submitted with; its earlier output and attempts stay. 202; 409 when it is not finished.
+     * (To run it as a new task, submit a copy.)
+     */
+    @POST
+    @Path("{id}/retry")
+    @RolesAllowed({"submitter", "operator"})
+    public Response retry(@PathParam("id") String id) {
+        Optional<Long> taskId = visible(id).map(Task::getId);
+        if (taskId.isEmpty()) {
+            return notFound(id);
+        }
+        Optional<TaskStatus> after = queue.retry(taskId.get());
+        if (after.isEmpty()) {
+            return notFound(id);
+        }
+        if (after.get() != TaskStatus.PENDING) {
+            return Problem.of(Response.Status.CONFLICT, "Task not finished", "task " + id + " is "
+                    + after.get().value() + "; only completed, failed or cancelled tasks can be retried");
+        }
+        Task task = catalog.find(taskId.get()).orElseThrow();
+        return Response.accepted(TaskJson.of(task, attempts.of(task.getId())).toString()).build();
+    }
+
+    private static long seq(String name, String value) {
+        return value == null || value.isBlank() ? 0 : number(name, value, 0, Long.MAX_VALUE);
+    }
+
+    private static long number(String name, String value, long min, long max) {
+        long n;
+        try {
+            n = Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            n = min - 1;
+        }
+        if (n < min || n > max) {
+            throw new InvalidRequestException(400, "Invalid query", name + " must be a whole number from " + min
+                    + (max == Long.MAX_VALUE ? " up" : " to " + max) + ", not '" + value + "'", List.of());
+        }
+        return n;
     }
 
     /** The task, if the caller may see it: a submitter sees only its own (another's is "not found"). */

@@ -18,7 +18,7 @@ import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
- * What users do to the queue: submit tasks (one, or a batch in one transaction) and cancel them. Each call is one
+ * What users do to the queue: submit tasks (one, or a batch in one transaction), cancel and retry them. Each call is one
  * short transaction on a pooled connection. The lease protocol (claim, renew, record, requeue) is
  * {@link TaskLeases}, run by each node's dispatcher on a connection of its own.
  */
@@ -61,6 +61,22 @@ public class TaskQueue {
               FROM target
              WHERE t.id = target.id AND t.status IN ('scheduled', 'pending', 'running')
             RETURNING t.status, target.was
+            """;
+
+    // A user's retry: a finished task (completed, failed or cancelled) runs again, same id, as further attempts with
+    // as many attempts as it was submitted with. Its output and the history of its attempts stay; cost and tokens
+    // go on adding up (they are what was paid). Nothing happens to a task that is not finished.
+    private static final String RETRY = """
+            WITH target AS (SELECT id, status AS was FROM agent_tasks WHERE id = ? FOR UPDATE)
+            UPDATE agent_tasks t
+               SET status = 'pending', run_after = now(), cancel_requested = false,
+                   attempts_per_run = coalesce(t.attempts_per_run, t.max_attempts),
+                   max_attempts = t.attempt + coalesce(t.attempts_per_run, t.max_attempts),
+                   retried = t.retried + 1, completed_at = NULL, assigned_worker_id = NULL, slot = NULL,
+                   result = NULL, error = NULL, exit_code = NULL
+              FROM target
+             WHERE t.id = target.id AND t.status IN ('completed', 'failed', 'cancelled')
+            RETURNING target.was, pg_notify('agent_turbo_tasks', '')
             """;
 
     private static final String STATUS_OF = "SELECT status FROM agent_tasks WHERE id = ?";
@@ -177,6 +193,36 @@ public class TaskQueue {
             }
         } catch (SQLException e) {
             throw new QueueException("could not cancel task " + id, e);
+        }
+    }
+
+    /**
+     * A user's retry of a finished task: it runs again as a new attempt of the same task (same id, its output and
+     * attempts kept).
+     *
+     * @return {@code PENDING} when it was queued again; the task's status when it is not finished (nothing
+     * changes); empty when no task has this id
+     */
+    public Optional<TaskStatus> retry(long id) {
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement ps = c.prepareStatement(RETRY)) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        String was = rs.getString(1);
+                        LOG.info(() -> transition(id, null, 0, was, "pending", "retried by user"));
+                        return Optional.of(TaskStatus.PENDING);
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(STATUS_OF)) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(TaskStatus.of(rs.getString(1))) : Optional.empty();
+                }
+            }
+        } catch (SQLException e) {
+            throw new QueueException("could not retry task " + id, e);
         }
     }
 

@@ -75,6 +75,7 @@ public final class Dispatcher {
     private boolean lastClaimFull;
     private boolean claiming = true;
     private boolean closing;
+    private boolean stopping;
     private String state = "active";
     private long nextPoll;
     private long nextRenewal;
@@ -89,9 +90,21 @@ public final class Dispatcher {
 
     public Dispatcher(WorkerSettings settings, TaskLeases leases, WorkerRegistry registry, DatabaseLink link,
                       String host, String version, IntSupplier liveSlots, ThreadFactory threads) {
+        this(settings, leases, registry, link, host, version, liveSlots, settings::slots, w -> {
+        }, threads);
+    }
+
+    /**
+     * @param slots  how many slots the node runs now (written with the heartbeat)
+     * @param wanted takes what operators asked of the node (a slot count, a drain) at registration and with every
+     *               heartbeat, on the dispatcher's thread: it must return at once
+     */
+    public Dispatcher(WorkerSettings settings, TaskLeases leases, WorkerRegistry registry, DatabaseLink link,
+                      String host, String version, IntSupplier liveSlots, IntSupplier slots,
+                      java.util.function.Consumer<dev.agentturbo.workers.entity.Wanted> wanted, ThreadFactory threads) {
         this.settings = settings;
         this.leases = leases;
-        this.housekeeping = new Housekeeping(settings, leases, registry, host, version);
+        this.housekeeping = new Housekeeping(settings, leases, registry, host, version, slots, wanted);
         this.link = link;
         this.liveSlots = liveSlots;
         this.outage = new OutageLog(LOG, "node " + settings.workerId() + ": the database at " + link.where());
@@ -168,13 +181,73 @@ public final class Dispatcher {
         return found;
     }
 
-    /** No more claims (the node drains); endings are still recorded and leases renewed. */
+    /** No more claims (the node stops); endings are still recorded and leases renewed. */
     public void stopClaiming() {
         lock.lock();
         try {
+            stopping = true;
             claiming = false;
             state = "draining";
             changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * An operator's drain: no more claims until {@link #resume()}; running agents go on and finish, endings are
+     * recorded, leases renewed. The node shows {@code draining}.
+     */
+    public void pause() {
+        lock.lock();
+        try {
+            if (!stopping && !closing && claiming) {
+                claiming = false;
+                state = "draining";
+                nextBeat = System.nanoTime(); // say so at once
+                changed.signalAll();
+                LOG.info(() -> "node " + settings.workerId() + " drains: no new claims; running agents finish");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Claims again after {@link #pause()}; nothing once the node stops. */
+    public void resume() {
+        lock.lock();
+        try {
+            if (!stopping && !closing && !claiming) {
+                claiming = true;
+                state = "active";
+                rung = true;
+                nextBeat = System.nanoTime();
+                changed.signalAll();
+                LOG.info(() -> "node " + settings.workerId() + " takes work again");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True while the node claims work (not drained, not stopping). */
+    public boolean claiming() {
+        lock.lock();
+        try {
+            return claiming;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Writes the heartbeat (and reads what operators asked of the node) now rather than at its time. */
+    public void beatNow() {
+        lock.lock();
+        try {
+            if (!closing) {
+                nextBeat = System.nanoTime();
+                changed.signalAll();
+            }
         } finally {
             lock.unlock();
         }

@@ -2,12 +2,15 @@ package dev.agentturbo.workers.control;
 
 import dev.agentturbo.tasks.control.TaskLeases;
 import dev.agentturbo.tasks.control.TaskQueue;
+import dev.agentturbo.workers.entity.Wanted;
 import dev.agentturbo.workers.entity.WorkerSettings;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -26,9 +29,18 @@ final class Housekeeping {
     private final WorkerRegistry registry;
     private final String host;
     private final String version;
+    private final IntSupplier slots;
+    private final Consumer<Wanted> wanted;
 
-    Housekeeping(WorkerSettings settings, TaskLeases leases, WorkerRegistry registry, String host, String version) {
+    /**
+     * @param slots  how many slots the node runs now
+     * @param wanted takes what operators asked of the node, with every heartbeat
+     */
+    Housekeeping(WorkerSettings settings, TaskLeases leases, WorkerRegistry registry, String host, String version,
+                 IntSupplier slots, Consumer<Wanted> wanted) {
         this.settings = settings;
+        this.slots = slots;
+        this.wanted = wanted;
         this.leases = leases;
         this.registry = registry;
         this.host = host;
@@ -37,8 +49,9 @@ final class Housekeeping {
 
     /** Writes the node's row afresh: active, nothing busy, started now. */
     void register(Connection c) throws SQLException {
-        registry.register(c, settings.workerId(), host, settings.slots(), version);
+        Wanted w = registry.register(c, settings.workerId(), host, settings.slots(), version);
         c.commit();
+        wanted.accept(w);
     }
 
     /**
@@ -50,9 +63,11 @@ final class Housekeeping {
      * @return how long until the next scheduled task is due; null when none waits
      */
     Duration beat(Connection c, String state, int busy, int live, Duration connectedFor) throws SQLException {
-        if (!registry.beat(c, settings.workerId(), busy, live, state)) {
-            registry.register(c, settings.workerId(), host, settings.slots(), version);
-            registry.beat(c, settings.workerId(), busy, live, state);
+        int slotCount = state.equals("stopped") ? 0 : slots.getAsInt();
+        Wanted w = registry.beat(c, settings.workerId(), slotCount, busy, live, state);
+        if (w == null) {
+            registry.register(c, settings.workerId(), host, slotCount, version);
+            w = registry.beat(c, settings.workerId(), slotCount, busy, live, state);
         }
         List<TaskLeases.Requeued> requeued = connectedFor.compareTo(settings.lease()) >= 0
                 ? leases.requeueExpired(c, settings.lease()) : List.of();
@@ -63,6 +78,9 @@ final class Housekeeping {
         int deleted = settings.retention().isZero() ? 0
                 : leases.deleteFinished(c, settings.retention(), RETENTION_BATCH);
         c.commit();
+        if (w != null && !state.equals("stopped")) {
+            wanted.accept(w);
+        }
         requeued.forEach(r -> LOG.warning(TaskQueue.transition(r.id(), null, r.attempt(), "running", r.status(),
                 r.reason())));
         if (deleted > 0) {

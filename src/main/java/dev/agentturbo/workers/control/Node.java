@@ -8,6 +8,8 @@ import dev.agentturbo.platform.DirectConnections;
 import dev.agentturbo.platform.OutageLog;
 import dev.agentturbo.platform.Schema;
 import dev.agentturbo.tasks.control.TaskLeases;
+import dev.agentturbo.tasks.entity.OutputSettings;
+import dev.agentturbo.workers.entity.Wanted;
 import dev.agentturbo.workers.entity.WorkerSettings;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Resource;
@@ -69,7 +71,12 @@ public class Node {
     @Resource(lookup = "java:comp/DefaultManagedThreadFactory")
     ManagedThreadFactory threads;
 
+    @Inject
+    OutputSettings outputSettings;
+
     private volatile Dispatcher dispatcher;
+    private volatile OutputRecorder recorder;
+    private volatile DirectConnections connections;
     private volatile TaskSignals signals;
     private volatile SlotJobs jobs;
     private volatile ScheduledFuture<?> keeper;
@@ -97,18 +104,18 @@ public class Node {
         try {
             Schema.migrate(connections.dataSource("agent-turbo-migration", Duration.ofMinutes(10)));
             databaseReady.fire(new DatabaseReady());
+            this.connections = connections;
+            recorder = new OutputRecorder(outputSettings, new DatabaseLink(connections, "agent-turbo-output",
+                    Duration.ofSeconds(30), Duration.ofSeconds(30)), threads).start();
+            board.use(recorder);
             DatabaseLink link = new DatabaseLink(connections, "agent-turbo-dispatcher", settings.lease(),
                     settings.lease().dividedBy(2));
             dispatcher = new Dispatcher(settings, new TaskLeases(), registry, link, host(), version(),
-                    board::open, threads).start();
+                    board::open, board::wanted, this::apply, threads).start();
             board.use(dispatcher);
-            if (settings.slots() > 0) {
-                signals = new TaskSignals(connections, dispatcher::ring, board::cancel).start();
-                jobs = new SlotJobs(BatchRuntime::getJobOperator, board, settings.workerId());
-            }
             keeper = timer.scheduleWithFixedDelay(this::keepSlots, 0, settings.heartbeat().toMillis(),
                     TimeUnit.MILLISECONDS);
-            LOG.info(() -> "node " + settings.workerId() + " started with " + settings.slots() + " agent slots");
+            LOG.info(() -> "node " + settings.workerId() + " started with " + board.wanted() + " agent slots");
         } catch (RuntimeException e) {
             LOG.log(java.util.logging.Level.SEVERE, "node " + settings.workerId() + " could not start; it serves"
                     + " the API but runs no agents until it is restarted", e);
@@ -147,11 +154,50 @@ public class Node {
         return false;
     }
 
-    /** Every heartbeat: every slot's partition runs (one that ended is started again). */
-    private void keepSlots() {
-        SlotJobs j = jobs;
-        if (j != null && !stopping) {
-            j.ensure(settings.slots());
+    /**
+     * Every heartbeat, and at once when the slot count changed: every slot's partition runs (one that ended is
+     * started again, a missing one started). Waits for the node's registration, which brings the slot count an
+     * operator set.
+     */
+    private synchronized void keepSlots() {
+        Dispatcher d = dispatcher;
+        if (stopping || d == null || !d.registered()) {
+            return;
+        }
+        int wanted = board.wanted();
+        if (wanted > 0 && jobs == null) {
+            signals = new TaskSignals(connections, d::ring, board::cancel, settings.workerId(), d::beatNow).start();
+            jobs = new SlotJobs(BatchRuntime::getJobOperator, board, settings.workerId());
+        }
+        if (jobs != null) {
+            jobs.ensure(wanted);
+        }
+    }
+
+    /**
+     * What operators asked of this node, read at registration and with every heartbeat (on the dispatcher's
+     * thread: returns at once).
+     */
+    private void apply(Wanted wanted) {
+        int slots = wanted.slots() != null ? wanted.slots() : settings.slots();
+        if (board.resize(slots)) {
+            LOG.info(() -> "node " + settings.workerId() + " runs " + slots + " agent slots from now on"
+                    + (wanted.slots() != null ? " (set by an operator)" : ""));
+            Dispatcher d = dispatcher;
+            if (d != null) {
+                d.beatNow(); // the fleet sees the new count at once
+            }
+            if (!stopping) {
+                timer.execute(this::keepSlots);
+            }
+        }
+        Dispatcher d = dispatcher;
+        if (d != null) {
+            if (wanted.drain()) {
+                d.pause();
+            } else {
+                d.resume();
+            }
         }
     }
 
@@ -192,6 +238,9 @@ public class Node {
         try {
             if (!board.awaitStopped(settings.drainGrace().plusSeconds(10))) {
                 LOG.warning("some slots did not stop in time; their leases will expire");
+            }
+            if (recorder != null) {
+                recorder.close(Duration.ofSeconds(10));
             }
             d.close(Duration.ofSeconds(15));
             if (jobs != null) {

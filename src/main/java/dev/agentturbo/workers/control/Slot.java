@@ -1,6 +1,7 @@
 package dev.agentturbo.workers.control;
 
 import dev.agentturbo.agents.control.AgentExecutor;
+import dev.agentturbo.agents.entity.AgentOutput;
 import dev.agentturbo.agents.control.AgentExecutors;
 import dev.agentturbo.agents.control.AgentRun;
 import dev.agentturbo.platform.OutageLog;
@@ -51,8 +52,17 @@ public final class Slot {
     private volatile Instant releaseAfter;
     private volatile Lease current;
 
+    private final java.util.function.Supplier<Optional<OutputRecorder>> recorder;
+
     public Slot(int number, WorkerSettings settings, Dispatcher dispatcher, AgentExecutors executors,
                 ExecutorService agents) {
+        this(number, settings, dispatcher, executors, agents, Optional::empty);
+    }
+
+    /** @param recorder where agents' output is stored, when the node stores it */
+    public Slot(int number, WorkerSettings settings, Dispatcher dispatcher, AgentExecutors executors,
+                ExecutorService agents, java.util.function.Supplier<Optional<OutputRecorder>> recorder) {
+        this.recorder = recorder;
         this.number = number;
         this.settings = settings;
         this.dispatcher = dispatcher;
@@ -150,10 +160,13 @@ public final class Slot {
 
     /**
      * Stops taking tasks. A running agent may go on until {@code releaseAfter}; then it is killed and its task given
-     * back to the queue without counting the attempt.
+     * back to the queue without counting the attempt. With null, the agent finishes however long it takes (the
+     * node was made smaller); a later call with a time still bounds it (the node stops).
      */
     public void drain(Instant releaseAfter) {
-        this.releaseAfter = releaseAfter;
+        if (releaseAfter != null) {
+            this.releaseAfter = releaseAfter;
+        }
         this.draining = true;
     }
 
@@ -174,12 +187,14 @@ public final class Slot {
             return ended(lease, Outcome.permanent("executor '" + task.executor() + "' is unknown on worker "
                     + settings.workerId() + "; known: " + String.join(", ", executors.names())));
         }
+        Optional<OutputRecorder.Attempt> output = recorder.get().map(r -> r.open(task));
         AgentRun run = AgentRun.of(task, settings.workRoot().resolve("slot-" + number),
-                settings.workRoot().resolve("tasks"));
+                settings.workRoot().resolve("tasks"), output.map(o -> (AgentOutput) o).orElse(AgentOutput.NONE));
         Future<Outcome> agent;
         try {
             agent = runner.submit(() -> executor.get().run(run));
         } catch (RejectedExecutionException e) {
+            output.ifPresent(OutputRecorder.Attempt::close);
             return ended(lease, Outcome.released("agent executor service refused the task: " + e.getMessage()));
         }
         try {
@@ -191,6 +206,7 @@ public final class Slot {
             if (!agent.isDone()) {
                 stop(run, agent);
             }
+            output.ifPresent(OutputRecorder.Attempt::close);
         }
     }
 

@@ -30,11 +30,42 @@ public class SlotBoard {
     private final Map<Integer, Slot> slots = new ConcurrentHashMap<>();
     private final Map<Integer, Long> closedAt = new ConcurrentHashMap<>();
     private volatile Dispatcher dispatcher;
+    private volatile OutputRecorder recorder;
     private volatile Instant drainedUntil;
+    private volatile int wanted = -1;
 
     /** The dispatcher the slots take their tasks from; set before the slots' job starts. */
     public void use(Dispatcher dispatcher) {
         this.dispatcher = dispatcher;
+    }
+
+    /** Where slots' agents put their output; without one it is not stored. */
+    public void use(OutputRecorder recorder) {
+        this.recorder = recorder;
+    }
+
+    /** The recorder of agents' output, if any. */
+    Optional<OutputRecorder> recorder() {
+        return Optional.ofNullable(recorder);
+    }
+
+    /** How many slots this node runs: the configured count until an operator set another. */
+    public int wanted() {
+        int w = wanted;
+        return w < 0 ? settings.slots() : w;
+    }
+
+    /**
+     * Runs this many slots from now on: slots above the number take no more tasks and stop once their agent has
+     * finished (it is not cut short); the node starts missing ones at its next look (see {@link SlotJobs}).
+     *
+     * @return true when the number changed
+     */
+    public synchronized boolean resize(int slots) {
+        int before = wanted();
+        wanted = slots;
+        this.slots.values().stream().filter(s -> s.number() > slots).forEach(s -> s.drain(null));
+        return before != slots;
     }
 
     /**
@@ -46,7 +77,10 @@ public class SlotBoard {
         if (d == null) {
             return Optional.empty();
         }
-        Slot slot = new Slot(number, settings, d, executors, agents);
+        if (number > wanted()) {
+            return Optional.empty(); // the node was made smaller since its partition was planned
+        }
+        Slot slot = new Slot(number, settings, d, executors, agents, this::recorder);
         if (slots.putIfAbsent(number, slot) != null) {
             return Optional.empty();
         }

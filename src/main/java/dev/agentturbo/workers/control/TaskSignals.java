@@ -27,18 +27,35 @@ public final class TaskSignals implements AutoCloseable {
     private static final long KEEPALIVE_MS = 15_000;
     private static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(10);
 
+    /** NOTIFY channel: an operator asked something of the node whose id is the payload (drain, resume, slots). */
+    public static final String WORKERS_CHANNEL = "agent_turbo_workers";
+
     private final DirectConnections connections;
     private final Runnable onReady;
     private final LongConsumer onCancel;
+    private final String workerId;
+    private final Runnable onWanted;
     private final OutageLog outage;
     private final Thread thread;
     private volatile boolean running = true;
     private volatile boolean listening;
 
     public TaskSignals(DirectConnections connections, Runnable onReady, LongConsumer onCancel) {
+        this(connections, onReady, onCancel, null, () -> {
+        });
+    }
+
+    /**
+     * @param workerId this node's id: a NOTIFY on the workers channel naming it runs {@code onWanted} (an operator
+     *                 asked something of this node)
+     */
+    public TaskSignals(DirectConnections connections, Runnable onReady, LongConsumer onCancel, String workerId,
+                       Runnable onWanted) {
         this.connections = connections;
         this.onReady = onReady;
         this.onCancel = onCancel;
+        this.workerId = workerId;
+        this.onWanted = onWanted;
         this.outage = new OutageLog(LOG, "the LISTEN connection to " + connections.where());
         this.thread = new Thread(this::listen, "agent-turbo-listener");
         thread.setDaemon(true);
@@ -61,6 +78,9 @@ public final class TaskSignals implements AutoCloseable {
                 try (Statement s = c.createStatement()) {
                     s.execute("LISTEN " + TaskQueue.READY_CHANNEL);
                     s.execute("LISTEN " + TaskQueue.CANCEL_CHANNEL);
+                    if (workerId != null) {
+                        s.execute("LISTEN " + WORKERS_CHANNEL);
+                    }
                 }
                 listening = true;
                 backoffMs = 500;
@@ -97,6 +117,10 @@ public final class TaskSignals implements AutoCloseable {
         for (PGNotification n : notes) {
             if (TaskQueue.READY_CHANNEL.equals(n.getName())) {
                 ready = true;
+            } else if (WORKERS_CHANNEL.equals(n.getName())) {
+                if (n.getParameter().equals(workerId)) {
+                    onWanted.run();
+                }
             } else if (TaskQueue.CANCEL_CHANNEL.equals(n.getName())) {
                 try {
                     onCancel.accept(Long.parseLong(n.getParameter()));

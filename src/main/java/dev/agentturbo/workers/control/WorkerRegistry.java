@@ -1,6 +1,7 @@
 package dev.agentturbo.workers.control;
 
 import dev.agentturbo.tasks.control.QueueException;
+import dev.agentturbo.workers.entity.Wanted;
 import dev.agentturbo.workers.entity.Worker;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -25,17 +26,31 @@ public class WorkerRegistry {
     /** A node whose heartbeat is older than this many heartbeat intervals shows as gone. */
     public static final int GONE_AFTER_HEARTBEATS = 3;
 
-    // A node (re)starting under its id starts afresh: active, new start time, nothing busy.
+    // A node (re)starting under its id starts afresh: active (a drain does not outlive a restart), new start time,
+    // nothing busy; a slot count an operator set is kept and replaces the configured one.
     private static final String REGISTER = """
             INSERT INTO agent_workers (id, host, slots, busy_slots, live_slots, state, version, started_at, heartbeat_at)
             VALUES (?, ?, ?, 0, 0, 'active', ?, now(), now())
             ON CONFLICT (id) DO UPDATE
-               SET host = EXCLUDED.host, slots = EXCLUDED.slots, busy_slots = 0, live_slots = 0, state = 'active',
-                   version = EXCLUDED.version, started_at = now(), heartbeat_at = now()
+               SET host = EXCLUDED.host, slots = coalesce(agent_workers.slots_wanted, EXCLUDED.slots), busy_slots = 0,
+                   live_slots = 0, state = 'active', version = EXCLUDED.version, started_at = now(),
+                   heartbeat_at = now(), drain_wanted = false
+            RETURNING slots_wanted, drain_wanted
             """;
 
+    // The heartbeat also brings back what operators asked of the node.
     private static final String HEARTBEAT = """
-            UPDATE agent_workers SET heartbeat_at = now(), busy_slots = ?, live_slots = ?, state = ? WHERE id = ?
+            UPDATE agent_workers SET heartbeat_at = now(), slots = ?, busy_slots = ?, live_slots = ?, state = ?
+             WHERE id = ?
+            RETURNING slots_wanted, drain_wanted
+            """;
+
+    // An operator's wish, from any node; the node named reads it at once (NOTIFY) or at its next heartbeat.
+    private static final String WANT_DRAIN = """
+            UPDATE agent_workers SET drain_wanted = ? WHERE id = ? RETURNING pg_notify('agent_turbo_workers', id)
+            """;
+    private static final String WANT_SLOTS = """
+            UPDATE agent_workers SET slots_wanted = ? WHERE id = ? RETURNING pg_notify('agent_turbo_workers', id)
             """;
 
     private static final String ALIVE = """
@@ -70,24 +85,66 @@ public class WorkerRegistry {
         }
     }
 
-    public void register(Connection c, String id, String host, int slots, String version) throws SQLException {
+    /** Writes the node's row afresh; returns what operators asked of it (a slot count survives restarts). */
+    public Wanted register(Connection c, String id, String host, int slots, String version) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(REGISTER)) {
             ps.setString(1, id);
             ps.setString(2, host);
             ps.setInt(3, slots);
             ps.setString(4, version);
-            ps.executeUpdate();
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return wanted(rs);
+            }
         }
     }
 
-    /** Writes the heartbeat; false when the node has no row (deleted by hand): register it again. */
-    public boolean beat(Connection c, String id, int busySlots, int liveSlots, String state) throws SQLException {
+    /**
+     * Writes the heartbeat; returns what operators asked of the node, or null when the node has no row (deleted by
+     * hand): register it again.
+     */
+    public Wanted beat(Connection c, String id, int slots, int busySlots, int liveSlots, String state) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(HEARTBEAT)) {
-            ps.setInt(1, busySlots);
-            ps.setInt(2, liveSlots);
-            ps.setString(3, state);
-            ps.setString(4, id);
-            return ps.executeUpdate() == 1;
+            ps.setInt(1, slots);
+            ps.setInt(2, busySlots);
+            ps.setInt(3, liveSlots);
+            ps.setString(4, state);
+            ps.setString(5, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? wanted(rs) : null;
+            }
+        }
+    }
+
+    private static Wanted wanted(ResultSet rs) throws SQLException {
+        int slots = rs.getInt(1);
+        Integer wanted = rs.wasNull() ? null : slots;
+        return new Wanted(wanted, rs.getBoolean(2));
+    }
+
+    /** Asks a node to drain (true) or to take work again (false); false when there is no such node. */
+    public boolean wantDrain(String id, boolean drain) {
+        return want(WANT_DRAIN, id, ps -> ps.setBoolean(1, drain));
+    }
+
+    /** Asks a node to run this many slots from now on, also after restarts; false when there is no such node. */
+    public boolean wantSlots(String id, int slots) {
+        return want(WANT_SLOTS, id, ps -> ps.setInt(1, slots));
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private boolean want(String sql, String id, Binder first) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            first.bind(ps);
+            ps.setString(2, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw new QueueException("could not change worker " + id, e);
         }
     }
 

@@ -1,6 +1,5 @@
-package dev.agentturbo.security.boundary;
+package dev.agentturbo.platform;
 
-import dev.agentturbo.platform.InvalidRequestException;
 import jakarta.json.JsonException;
 import jakarta.json.JsonObject;
 import jakarta.json.spi.JsonProvider;
@@ -9,8 +8,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** Small request bodies of the security API: one JSON object with known fields, nothing else. */
-final class Requests {
+/** Small request bodies (tokens, users, workers): one JSON object with known fields, nothing else. */
+public final class Requests {
 
     private static final JsonProvider JSON = JsonProvider.provider();
     private static final int MAX_BYTES = 10_000;
@@ -18,7 +17,7 @@ final class Requests {
     private Requests() {
     }
 
-    static JsonObject object(byte[] body, Set<String> fields) {
+    public static JsonObject object(byte[] body, Set<String> fields) {
         if (body == null || body.length == 0 || body.length > MAX_BYTES) {
             throw InvalidRequestException.badRequest("send a JSON object of at most " + MAX_BYTES + " bytes with "
                     + String.join(", ", new TreeSet<>(fields)));
