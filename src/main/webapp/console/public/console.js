@@ -17,3 +17,19 @@ setInterval(function () {
         el.textContent = left === 0 ? 'now' : (h ? h + ' h ' : '') + (h || m ? m + ' min ' : '') + s + ' s';
     });
 }, 1000);
+
+// The conversation on a task's page stays at its end while new output arrives, unless the reader scrolled up.
+var consoleConversation = {
+    atEnd: true,
+    stick: function () {
+        var c = document.getElementById('conversation');
+        if (c && consoleConversation.atEnd) {
+            c.scrollTop = c.scrollHeight;
+        }
+    }
+};
+document.addEventListener('scroll', function (e) {
+    if (e.target && e.target.id === 'conversation') {
+        consoleConversation.atEnd = e.target.scrollTop + e.target.clientHeight >= e.target.scrollHeight - 20;
+    }
+}, true);

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Cancel of tasks from the console, with the API's rules: a submitter acts on its own tasks only, an operator on
+ * Cancel and retry of tasks from the console, with the API's rules: a submitter acts on its own tasks only, an operator on
  * any; each task's result is said on the page.
  */
 @RequestScoped
@@ -61,6 +61,37 @@ public class TaskActions {
         }
         if (!refused.isEmpty()) {
             ConsoleCaller.say(FacesMessage.SEVERITY_WARN, "Not cancelled", "task " + String.join(", ", refused));
+        }
+    }
+
+    /** Runs the finished tasks the user may retry again, each as a new attempt of the same task. */
+    public void retry(List<Long> ids) {
+        if (ids.isEmpty()) {
+            ConsoleCaller.say(FacesMessage.SEVERITY_WARN, "Nothing selected", "select tasks to retry first");
+            return;
+        }
+        if (caller.refuses(caller.isSubmitter(), "retry tasks")) {
+            return;
+        }
+        List<String> queued = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
+        for (long id : ids) {
+            Optional<Task> task = catalog.find(id).filter(caller::manages);
+            Optional<TaskStatus> after = task.isEmpty() ? Optional.empty() : queue.retry(id);
+            if (after.isEmpty()) {
+                refused.add(id + " (not found)");
+            } else if (after.get() == TaskStatus.PENDING && task.get().getStatus().finished()) {
+                queued.add(Long.toString(id));
+            } else {
+                refused.add(id + " (" + after.get().value() + ": only finished tasks run again)");
+            }
+        }
+        if (!queued.isEmpty()) {
+            ConsoleCaller.say(FacesMessage.SEVERITY_INFO, "Retried", "task " + String.join(", ", queued)
+                    + " queued again as a new attempt");
+        }
+        if (!refused.isEmpty()) {
+            ConsoleCaller.say(FacesMessage.SEVERITY_WARN, "Not retried", "task " + String.join(", ", refused));
         }
     }
 }

@@ -1,18 +1,26 @@
 package dev.agentturbo.console.boundary;
 
+import dev.agentturbo.tasks.control.TaskAttempts;
 import dev.agentturbo.tasks.control.TaskCatalog;
+import dev.agentturbo.tasks.control.TaskOutput;
+import dev.agentturbo.tasks.entity.Attempt;
+import dev.agentturbo.tasks.entity.OutputItem;
 import dev.agentturbo.tasks.entity.Task;
+import org.primefaces.PrimeFaces;
 import jakarta.faces.application.FacesMessage;
 import jakarta.faces.view.ViewScoped;
 import jakarta.inject.Inject;
 import jakarta.inject.Named;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The page of one task ({@code task.xhtml?id=N}): every field, and cancel. A submitter sees only its own tasks;
- * another's reads as "not found", as in the API.
+ * The page of one task ({@code task.xhtml?id=N}): every field, each attempt, the agent's output as a conversation,
+ * cancel and retry. While the task may still change, the page's poll calls {@link #follow()} every two seconds:
+ * the task is read again and the output stored since the last item shown is added to the conversation. A
+ * submitter sees only its own tasks; another's reads as "not found", as in the API.
  */
 @Named
 @ViewScoped
@@ -24,13 +32,81 @@ public class TaskDetail implements Serializable {
     ConsoleCaller caller;
     @Inject
     TaskActions actions;
+    @Inject
+    TaskOutput output;
+    @Inject
+    TaskAttempts attempts;
+
+    /** Items read per poll, and the most the page keeps (the oldest go first; the API has them all). */
+    static final int READ_LIMIT = 500;
+    static final int KEEP = 5000;
 
     private Long id;
     private transient Task task;
+    private transient List<Attempt> attemptList;
+    private final List<OutputTurn> conversation = new ArrayList<>();
+    private long lastSeq;
+    private int dropped;
 
-    /** Reads the task of the page's {@code id} (again on every poll while it runs). */
+    /** Reads the task of the page's {@code id} and the output not shown yet. */
     public void load() {
         task = id == null ? null : catalog.find(id).filter(caller::sees).orElse(null);
+        attemptList = null;
+        if (task != null) {
+            readOutput();
+        }
+    }
+
+    /** The poll: the task again, and what its agent printed since. Stops when the task has ended. */
+    public void follow() {
+        load();
+        if (!isLive()) {
+            PrimeFaces.current().executeScript("PF('follow').stop()");
+        }
+    }
+
+    private void readOutput() {
+        List<OutputItem> items;
+        do {
+            items = output.read(id, lastSeq, READ_LIMIT);
+            for (OutputItem item : items) {
+                conversation.add(new OutputTurn(item));
+                lastSeq = item.seq();
+            }
+        } while (items.size() == READ_LIMIT && conversation.size() < 2 * KEEP);
+        if (conversation.size() > KEEP) {
+            int over = conversation.size() - KEEP;
+            conversation.subList(0, over).clear();
+            dropped += over;
+        }
+    }
+
+    public List<OutputTurn> getConversation() {
+        return conversation;
+    }
+
+    /** How many of the oldest items the page no longer shows. */
+    public int getDropped() {
+        return dropped;
+    }
+
+    public List<Attempt> getAttempts() {
+        if (attemptList == null && isFound()) {
+            attemptList = attempts.of(id);
+        }
+        return attemptList == null ? List.of() : attemptList;
+    }
+
+    public void retry() {
+        if (!isFound()) {
+            ConsoleCaller.say(FacesMessage.SEVERITY_WARN, "Task not found", "there is no task " + id);
+            return;
+        }
+        actions.retry(List.of(id));
+        load();
+        if (isLive()) {
+            PrimeFaces.current().executeScript("PF('follow').start()");
+        }
     }
 
     public Task getTask() {

@@ -101,6 +101,11 @@ public class TaskTable implements Serializable {
         selected = new ArrayList<>();
     }
 
+    public void retrySelected() {
+        actions.retry(selected.stream().map(TaskRow::getId).toList());
+        selected = new ArrayList<>();
+    }
+
     public Rows getRows() {
         return rows;
     }
