@@ -46,8 +46,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The operators' console in a real headless Chromium, against a real node that runs the real {@code claude}
  * program against a fake Messages API: sign in, submit a task from the form (and see the API's own validation
- * messages), watch it complete on the dashboard, find it in the tasks table, read it on its page, cancel a running
- * task, see the hosts, make a token (its secret shown once), switch to the dark theme, sign out. Each page is saved
+ * messages), watch it complete on the dashboard, find it in the tasks table, read it on its page, watch a running
+ * {@code claude} task's output grow, cancel a running task, drain a host, change its slots and resume it, make a
+ * token (its secret shown once), switch to the dark theme, sign out. Each page is saved
  * at 1366×900 under docs/screenshots/, and none scrolls sideways at that width.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -144,7 +145,7 @@ class ConsoleIT {
         browser.findElement(By.id("submit:send")).click();
 
         await(d -> !d.findElements(By.cssSelector("#submit\\:submitted a.submitted-task")).isEmpty());
-        assertTrue(text(By.id("growl")).contains("Task submitted"), text(By.id("growl")));
+        assertTrue(growl().contains("Task submitted"), growl());
         submittedTask = Long.parseLong(text(By.cssSelector("#submit\\:submitted a.submitted-task")).replace("task ", ""));
         JsonObject stored = json(node.get("/api/tasks/" + submittedTask).body());
         assertEquals("write the release notes", stored.getString("prompt"));
@@ -179,56 +180,95 @@ class ConsoleIT {
 
         rows().get(0).findElement(By.cssSelector("a.task-link")).click();
         await(d -> text(By.cssSelector("main h1")).equals("Task " + submittedTask));
-        assertEquals("completed", text(By.id("detail:task-status")));
-        assertEquals("The release notes are written.", text(By.id("detail:result")));
-        assertTrue(text(By.id("detail:fields")).contains("user:admin"));
-        assertTrue(text(By.id("detail:options")).contains("\"maxTurns\":3") || text(By.id("detail:options")).contains("\"maxTurns\": 3"),
-                text(By.id("detail:options")));
+        assertEquals("completed", text(By.id("task-status")));
+        assertEquals("The release notes are written.", text(By.id("result")));
+        assertTrue(text(By.id("fields")).contains("user:admin"));
+        assertTrue(text(By.id("options")).contains("\"maxTurns\":3") || text(By.id("options")).contains("\"maxTurns\": 3"),
+                text(By.id("options")));
         screenshot("task");
     }
 
     @Test
     @Order(5)
+    void theOutputOfARunningClaudeTaskGrowsOnItsPage() throws Exception {
+        api.useToolThenReply("Bash", "{\"command\":\"for i in 1 2 3 4 5 6 7 8 9 10; do echo step $i; sleep 1; done\","
+                + "\"description\":\"ten steps\"}", "All ten steps are done.");
+        long id = json(node.post("/api/tasks", "{\"prompt\": \"run the ten steps\","
+                + " \"options\": {\"allowedTools\": [\"Bash\"]}}").body()).getJsonNumber("id").longValue();
+        awaitStatus(id, "running");
+        browser.get(node.uri("/console/task.xhtml?id=" + id).toString());
+
+        // while the tool runs, the conversation shows the call with its input, and no result yet
+        await(d -> turns("tool_use").stream().anyMatch(t -> t.contains("step $i")));
+        assertEquals("running", text(By.id("task-status")));
+        assertTrue(turns("result").isEmpty(), "no result while it runs");
+        int whileRunning = browser.findElements(By.cssSelector("#conversation .turn")).size();
+        screenshot("task-live");
+
+        // the page follows the task: the tool's result and the answer arrive without a reload
+        await(d -> text(By.id("task-status")).equals("completed") && !turns("result").isEmpty());
+        assertTrue(browser.findElements(By.cssSelector("#conversation .turn")).size() > whileRunning);
+        assertTrue(turns("tool_result").stream().anyMatch(t -> t.contains("step 10")), "the tool's output, folded");
+        assertTrue(turns("assistant").stream().anyMatch(t -> t.contains("All ten steps are done.")));
+        assertTrue(text(By.id("detail:attempts")).contains("console-a"), "the attempt and its host");
+    }
+
+    @Test
+    @Order(6)
     void aRunningTaskIsCancelledFromItsPage() throws Exception {
         long id = json(node.post("/api/tasks", "{\"prompt\": \"a long one\", \"executor\": \"simulated\","
                 + " \"options\": {\"durationMs\": 300000}}").body()).getJsonNumber("id").longValue();
         awaitStatus(id, "running");
         browser.get(node.uri("/console/task.xhtml?id=" + id).toString());
-        await(d -> text(By.id("detail:task-status")).equals("running"));
+        await(d -> text(By.id("task-status")).equals("running"));
         browser.findElement(By.id("detail:cancel")).click();
 
-        await(d -> text(By.id("growl")).contains("Cancel requested") || text(By.id("growl")).contains("Cancelled"));
+        await(d -> growl().contains("Cancel requested") || growl().contains("Cancelled"));
         // the page follows the task until it ends
-        await(d -> text(By.id("detail:task-status")).equals("cancelled"));
+        await(d -> text(By.id("task-status")).equals("cancelled"));
         assertEquals("cancelled", json(node.get("/api/tasks/" + id).body()).getString("status"));
     }
 
     @Test
-    @Order(6)
-    void theHostsPageListsEachNode() throws Exception {
+    @Order(7)
+    void aHostIsDrainedResizedAndResumed() throws Exception {
         browser.findElement(By.id("nav-hosts")).click();
         await(d -> !d.findElements(By.cssSelector("#fleet\\:nodes tbody tr")).isEmpty());
         WebElement row = browser.findElement(By.cssSelector("#fleet\\:nodes tbody tr"));
         assertTrue(row.getText().contains("console-a"), row.getText());
         assertEquals("2", row.findElement(By.cssSelector(".slots")).getText());
         assertEquals("active", row.findElement(By.cssSelector(".state")).getText());
+
+        row.findElement(By.cssSelector("button.drain")).click();
+        await(d -> growl().contains("Draining"));
+        await(d -> text(By.cssSelector("#fleet\\:nodes tbody tr .state")).equals("draining"));
+        assertEquals("draining", worker().getString("state"));
+
+        type("fleet:slots_input", "3");
+        browser.findElement(By.id("fleet:resize")).click();
+        await(d -> growl().contains("Slots changed"));
+        await(d -> text(By.cssSelector("#fleet\\:nodes tbody tr .slots")).equals("3"));
+        assertEquals(3, worker().getInt("slots"));
         screenshot("hosts");
+
+        browser.findElement(By.cssSelector("#fleet\\:nodes tbody tr button.resume")).click();
+        await(d -> text(By.cssSelector("#fleet\\:nodes tbody tr .state")).equals("active"));
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aTokenIsShownOnceWhenItIsMade() throws Exception {
         browser.findElement(By.id("nav-access")).click();
         await(d -> !d.findElements(By.id("tokens:name")).isEmpty());
         browser.findElement(By.id("tokens:name")).sendKeys("ci-pipeline");
         browser.findElement(By.id("tokens:make")).click();
 
-        await(d -> !d.findElements(By.id("tokens:secret")).isEmpty());
-        String secret = text(By.id("tokens:secret"));
+        await(d -> !d.findElements(By.id("secret")).isEmpty());
+        String secret = text(By.id("secret"));
         assertTrue(secret.startsWith("at_"), secret);
         assertEquals(200, node.get("/api/workers", secret).statusCode(), "the shown secret is the token");
         assertTrue(text(By.id("tokens:list")).contains("ci-pipeline"));
-        assertTrue(text(By.id("growl")).contains("Token made"));
+        assertTrue(growl().contains("Token made"));
         screenshot("access");
 
         browser.navigate().refresh();
@@ -237,7 +277,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void theDarkThemeIsRemembered() throws Exception {
         browser.findElement(By.id("nav-dashboard")).click();
         await(d -> text(By.cssSelector("main h1")).equals("Dashboard"));
@@ -250,7 +290,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void signingOutEndsTheSession() {
         browser.findElement(By.id("sign-out")).click();
         await(d -> d.getCurrentUrl().contains("/console/login.html"));
@@ -263,6 +303,23 @@ class ConsoleIT {
 
     static List<WebElement> rows() {
         return browser.findElements(By.cssSelector("#list\\:tasks tbody tr[data-ri]"));
+    }
+
+    /** What the growl says now (its messages stay a few seconds). */
+    static String growl() {
+        return String.join("\n", browser.findElements(By.cssSelector(".ui-growl-message")).stream()
+                .map(e -> e.getAttribute("textContent")).toList());
+    }
+
+    /** The texts of the conversation's turns of one kind. */
+    static List<String> turns(String kind) {
+        return browser.findElements(By.cssSelector("#conversation .turn-" + kind)).stream()
+                .map(e -> e.getAttribute("textContent")).toList();
+    }
+
+    static JsonObject worker() throws IOException {
+        return json(node.get("/api/workers").body()).getJsonArray("workers").stream().map(JsonValue::asJsonObject)
+                .filter(w -> w.getString("id").equals("console-a")).findFirst().orElseThrow();
     }
 
     static long count(String status) {
