@@ -65,6 +65,8 @@ public class TaskTable implements Serializable {
 
         @Override
         public List<TaskRow> load(int first, int pageSize, Map<String, SortMeta> sortBy, Map<String, FilterMeta> filterBy) {
+            // the filters are the page's own, not the table's: the count must follow them on every load
+            setRowCount(count(filterBy));
             SortMeta sort = sortBy == null ? null : sortBy.values().stream()
                     .filter(s -> s.getOrder() != SortOrder.UNSORTED).findFirst().orElse(null);
             return search.page(filter(), sort == null ? null : sort.getField(),
