@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit tests, then the integration tests against a real PostgreSQL (installed and
 # started when missing), real Payara Micro nodes and the real claude program (installed by the tests from
-# the npm registry into target/claude-cli). Extra arguments go to Maven, e.g. -Dit.test=TwoNodesIT.
+# the npm registry into target/claude-cli) and a headless Chromium for the console (Debian's chromium and
+# chromium-driver, installed when missing). Extra arguments go to Maven, e.g. -Dit.test=TwoNodesIT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,17 @@ if ! command -v npm >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
   else
     echo "[test] npm is needed to install the claude program; install Node.js and npm" >&2
+    exit 1
+  fi
+fi
+
+if [[ ! -x /usr/bin/chromedriver ]]; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "[test] installing chromium and chromium-driver (the console's test drives a headless Chromium)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "[test] /usr/bin/chromedriver is needed by ConsoleIT; install Debian's chromium and chromium-driver" >&2
     exit 1
   fi
 fi
