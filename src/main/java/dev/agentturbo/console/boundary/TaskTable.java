@@ -32,6 +32,9 @@ import java.util.Map;
 @ViewScoped
 public class TaskTable implements Serializable {
 
+    /** The table counts matching tasks up to this many; past it, it says "more than". */
+    static final int COUNT_CAP = 10_000;
+
     @Inject
     TaskSearch search;
     @Inject
@@ -54,13 +57,16 @@ public class TaskTable implements Serializable {
     private LocalDateTime to;
     private List<TaskRow> selected = new ArrayList<>();
     private final Rows rows = new Rows();
+    private boolean capped;
 
     /** The table's rows: only the page shown is read. */
     public class Rows extends LazyDataModel<TaskRow> {
 
         @Override
         public int count(Map<String, FilterMeta> filterBy) {
-            return (int) Math.min(Integer.MAX_VALUE, search.count(filter()));
+            int matched = (int) search.count(filter(), COUNT_CAP);
+            capped = matched > COUNT_CAP;
+            return matched;
         }
 
         @Override
@@ -106,6 +112,11 @@ public class TaskTable implements Serializable {
     public void retrySelected() {
         actions.retry(selected.stream().map(TaskRow::getId).toList());
         selected = new ArrayList<>();
+    }
+
+    /** True when more tasks match than the table counts: its last page is not the last match. */
+    public boolean isCapped() {
+        return capped;
     }
 
     public Rows getRows() {

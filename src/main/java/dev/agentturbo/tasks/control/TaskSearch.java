@@ -24,11 +24,14 @@ import java.util.Map;
 @ApplicationScoped
 public class TaskSearch {
 
-    /** The columns a table may sort by, by the name the table uses. */
+    /**
+     * The columns a table may sort by, by the name the table uses. Creation time sorts by id: ids are given in the
+     * order tasks are stored, and the primary key serves that order without a sort.
+     */
     static final Map<String, String> SORTABLE = Map.ofEntries(Map.entry("id", "id"), Map.entry("status", "status"),
             Map.entry("priority", "priority"), Map.entry("executor", "executor"),
             Map.entry("workerId", "assigned_worker_id"), Map.entry("submittedBy", "submitted_by"),
-            Map.entry("createdAt", "created_at"), Map.entry("startedAt", "started_at"),
+            Map.entry("createdAt", "id"), Map.entry("startedAt", "started_at"),
             Map.entry("completedAt", "completed_at"), Map.entry("costUsd", "cost_usd"), Map.entry("attempt", "attempt"));
 
     private static final String COLUMNS = "id, status, priority, executor, left(prompt, " + TaskSummary.PREVIEW_CHARS
@@ -74,10 +77,14 @@ public class TaskSearch {
         }
     }
 
-    /** How many tasks match the filter. */
-    public long count(TaskFilter filter) {
+    /**
+     * How many tasks match the filter, counted up to {@code cap + 1}: an answer above {@code cap} means "more than
+     * cap", and counting stops there however many tasks there are.
+     */
+    public long count(TaskFilter filter, int cap) {
         List<Object> params = new ArrayList<>();
-        String sql = "SELECT count(*) FROM agent_tasks" + where(filter, params);
+        String sql = "SELECT count(*) FROM (SELECT 1 FROM agent_tasks" + where(filter, params) + " LIMIT ?) matched";
+        params.add(cap + 1);
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             bind(ps, params);
             try (ResultSet rs = ps.executeQuery()) {
