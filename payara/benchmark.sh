@@ -6,7 +6,7 @@
 #
 #   payara/benchmark.sh                     every figure
 #   payara/benchmark.sh dispatchThroughput  one of: dispatchThroughput idleCost scaleOnPaper outputOfBusyAgents
-#                                                   claimsAfterAMillionTasks pickUpLatency
+#                                                   claimsAfterAMillionTasks pickUpLatency tasksPageWith100000Tasks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

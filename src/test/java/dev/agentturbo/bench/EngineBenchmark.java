@@ -496,6 +496,73 @@ class EngineBenchmark {
         }
     }
 
+    /**
+     * The console's tasks page with 100,000 tasks in the table: the first page as a signed-in operator opens it,
+     * 200 times after 50 unmeasured (round trip on the loopback interface: the server's time, the network's is
+     * nil); and the API's first page beside it.
+     */
+    @Test
+    @Order(7)
+    void tasksPageWith100000Tasks() throws Exception {
+        try (TestDatabase db = TestDatabase.create("bench_console")) {
+            Schema.migrate(db.dataSource());
+            fill(db.dataSource(), 100_000);
+            try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
+                // a week of finished work from three nodes and two submitters, a few thousand waiting
+                s.execute("""
+                        UPDATE agent_tasks SET
+                          status = (ARRAY['completed','completed','completed','failed','cancelled','pending'])[1 + id % 6],
+                          attempt = 1, assigned_worker_id = 'node-' || (id % 3),
+                          submitted_by = CASE WHEN id % 2 = 0 THEN 'token:ci' ELSE 'user:dana' END,
+                          created_at = now() - make_interval(secs => (100000 - id) * 6),
+                          started_at = now() - make_interval(secs => (100000 - id) * 6 - 1),
+                          completed_at = CASE WHEN id % 6 < 5 THEN now() - make_interval(secs => (100000 - id) * 6 - 30) END,
+                          cost_usd = 0.01 * (id % 7), input_tokens = 1000 + id % 500, output_tokens = 200 + id % 90""");
+                s.execute("VACUUM ANALYZE agent_tasks");
+            }
+            Map<String, String> env = new HashMap<>(MicroNode.databaseEnv(db));
+            env.put("AGENTTURBO_WORKER_SLOTS", "0");
+            try (MicroNode node = MicroNode.start("bench-console", env)) {
+                java.net.http.HttpClient browser = java.net.http.HttpClient.newBuilder()
+                        .cookieHandler(new java.net.CookieManager())
+                        .followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build();
+                var login = browser.send(java.net.http.HttpRequest.newBuilder(node.uri("/console/login"))
+                                .header("Content-Type", "application/x-www-form-urlencoded")
+                                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                        "username=admin&password=test-admin-password")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, login.statusCode(), "signed in");
+                var page = java.net.http.HttpRequest.newBuilder(node.uri("/console/tasks.xhtml")).build();
+                List<Double> consoleMs = new ArrayList<>();
+                for (int i = 0; i < 250; i++) {
+                    long t0 = System.nanoTime();
+                    var r = browser.send(page, java.net.http.HttpResponse.BodyHandlers.ofString());
+                    double ms = (System.nanoTime() - t0) / 1e6;
+                    assertEquals(200, r.statusCode());
+                    if (!r.body().contains(">100000<") && !r.body().contains("100000")) {
+                        throw new AssertionError("the first page does not show the newest task: " + r.body()
+                                .substring(0, Math.min(2000, r.body().length())));
+                    }
+                    if (i >= 50) {
+                        consoleMs.add(ms);
+                    }
+                }
+                List<Double> apiMs = new ArrayList<>();
+                for (int i = 0; i < 250; i++) {
+                    long t0 = System.nanoTime();
+                    var r = node.get("/api/tasks?limit=50");
+                    double ms = (System.nanoTime() - t0) / 1e6;
+                    assertEquals(200, r.statusCode());
+                    if (i >= 50) {
+                        apiMs.add(ms);
+                    }
+                }
+                bench("console tasks page, first page of 100,000 tasks as an operator: %s ms (200 requests after 50);"
+                        + " the API's first page of 50: %s ms", percentiles(consoleMs), percentiles(apiMs));
+            }
+        }
+    }
+
     static long walBytes(DataSource ds) throws SQLException {
         try (Connection c = ds.getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")) {
