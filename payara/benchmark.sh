@@ -5,8 +5,8 @@
 # of its own under target/pg. The naive queue cycle it compares with is db/bench/naive-cycle.sql under pgbench.
 #
 #   payara/benchmark.sh                     every figure
-#   payara/benchmark.sh dispatchThroughput  one of: dispatchThroughput idleCost scaleOnPaper
-#                                                   claimsAfterAMillionTasks pickUpLatency
+#   payara/benchmark.sh dispatchThroughput  one of: dispatchThroughput idleCost scaleOnPaper outputOfBusyAgents
+#                                                   claimsAfterAMillionTasks pickUpLatency tasksPageWith100000Tasks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

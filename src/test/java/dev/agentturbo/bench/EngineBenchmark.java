@@ -433,6 +433,144 @@ class EngineBenchmark {
         }
     }
 
+    /**
+     * 30 busy agents on one node, first silent (sleeping), then each printing a 400-character line every 100 ms:
+     * what storing their output adds to the database (statements, CPU, WAL), and that it keeps up.
+     */
+    @Test
+    @Order(6)
+    void outputOfBusyAgents() throws Exception {
+        int agents = 30;
+        try (PostgresCluster pg = PostgresCluster.create("bench-output", "shared_preload_libraries = 'pg_stat_statements'",
+                "pg_stat_statements.track = all")) {
+            String url = pg.jdbcUrl("agentturbo");
+            try (Connection c = pg.superuser("agentturbo"); Statement s = c.createStatement()) {
+                s.execute("CREATE EXTENSION pg_stat_statements");
+                s.execute("CREATE ROLE node_a LOGIN PASSWORD 'bench' IN ROLE " + TestDatabase.USER);
+            }
+            DataSource admin = dataSource(url, TestDatabase.USER, TestDatabase.PASSWORD);
+            Schema.migrate(admin);
+            Map<String, String> env = roleEnv(url, "node_a", agents);
+            env.put("AGENTTURBO_COMMAND_ALLOWED", "/bin/sh");
+            long postmaster = Long.parseLong(Files.readAllLines(pg.dataDir().resolve("postmaster.pid")).get(0).trim());
+            try (MicroNode node = MicroNode.start("bench-output", env)) {
+                TaskRows rows = new TaskRows(admin);
+                String line = "x".repeat(400);
+                List<String> phases = List.of("sleep 70",
+                        "i=0; while [ $i -lt 700 ]; do echo \\\"" + line + " $i\\\"; sleep 0.1; i=$((i+1)); done");
+                List<double[]> measured = new ArrayList<>();
+                for (String script : phases) {
+                    for (int i = 0; i < agents; i++) {
+                        var r = node.post("/api/tasks", "{\"executor\": \"command\", \"prompt\": \"go\", \"options\":"
+                                + " {\"command\": \"/bin/sh\", \"args\": [\"-c\", \"" + script + "\"]}}");
+                        assertEquals(201, r.statusCode(), r.body());
+                    }
+                    Thread.sleep(10_000); // every agent runs
+                    if (rows.count("status = 'running'") != agents) {
+                        throw new AssertionError("not every agent runs: " + rows.count("status = 'running'"));
+                    }
+                    resetStatements(pg);
+                    long cpu0 = cpuTicks(postmaster);
+                    long wal0 = walBytes(admin);
+                    long lines0 = ((Number) rows.value("SELECT count(*) FROM task_output")).longValue();
+                    Thread.sleep(40_000);
+                    double calls = statements(pg).get("node_a+");
+                    double cpu = (cpuTicks(postmaster) - cpu0) / 100.0;
+                    double wal = walBytes(admin) - wal0;
+                    double lines = ((Number) rows.value("SELECT count(*) FROM task_output")).longValue() - lines0;
+                    measured.add(new double[]{calls / 40, cpu / 40, wal / 40 / 1e6, lines / 40});
+                    awaitDone(rows, Duration.ofMinutes(3));
+                }
+                double[] silent = measured.get(0);
+                double[] printing = measured.get(1);
+                List<Double> lag = doubles(admin, """
+                        SELECT EXTRACT(EPOCH FROM max(o.at) - min(o.at)) FROM task_output o GROUP BY task_id""");
+                bench("output of %d busy agents (one node), each printing a 400-character line every 100 ms: %.0f lines/s"
+                                + " stored; database load silent → printing: %.1f → %.1f statements/s (BEGIN/COMMIT"
+                                + " included), CPU %.1f%% → %.1f%% of one core, WAL %.2f → %.2f MB/s",
+                        agents, printing[3], silent[0], printing[0], 100 * silent[1], 100 * printing[1], silent[2],
+                        printing[2]);
+                bench("output of busy agents: every line of every agent stored (%d of %d); spread of each task's lines %s s",
+                        ((Number) rows.value("SELECT count(*) FROM task_output WHERE kind = 'stdout'")).longValue(), agents * 700L, percentiles(lag));
+            }
+        }
+    }
+
+    /**
+     * The console's tasks page with 100,000 tasks in the table: the first page as a signed-in operator opens it,
+     * 200 times after 50 unmeasured (round trip on the loopback interface: the server's time, the network's is
+     * nil); and the API's first page beside it.
+     */
+    @Test
+    @Order(7)
+    void tasksPageWith100000Tasks() throws Exception {
+        try (TestDatabase db = TestDatabase.create("bench_console")) {
+            Schema.migrate(db.dataSource());
+            fill(db.dataSource(), 100_000);
+            try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
+                // a week of finished work from three nodes and two submitters, a few thousand waiting
+                s.execute("""
+                        UPDATE agent_tasks SET
+                          status = (ARRAY['completed','completed','completed','failed','cancelled','pending'])[1 + id % 6],
+                          attempt = 1, assigned_worker_id = 'node-' || (id % 3),
+                          submitted_by = CASE WHEN id % 2 = 0 THEN 'token:ci' ELSE 'user:dana' END,
+                          created_at = now() - make_interval(secs => (100000 - id) * 6),
+                          started_at = now() - make_interval(secs => (100000 - id) * 6 - 1),
+                          completed_at = CASE WHEN id % 6 < 5 THEN now() - make_interval(secs => (100000 - id) * 6 - 30) END,
+                          cost_usd = 0.01 * (id % 7), input_tokens = 1000 + id % 500, output_tokens = 200 + id % 90""");
+                s.execute("VACUUM ANALYZE agent_tasks");
+            }
+            Map<String, String> env = new HashMap<>(MicroNode.databaseEnv(db));
+            env.put("AGENTTURBO_WORKER_SLOTS", "0");
+            try (MicroNode node = MicroNode.start("bench-console", env)) {
+                java.net.http.HttpClient browser = java.net.http.HttpClient.newBuilder()
+                        .cookieHandler(new java.net.CookieManager())
+                        .followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build();
+                var login = browser.send(java.net.http.HttpRequest.newBuilder(node.uri("/console/login"))
+                                .header("Content-Type", "application/x-www-form-urlencoded")
+                                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                        "username=admin&password=test-admin-password")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, login.statusCode(), "signed in");
+                var page = java.net.http.HttpRequest.newBuilder(node.uri("/console/tasks.xhtml")).build();
+                List<Double> consoleMs = new ArrayList<>();
+                for (int i = 0; i < 250; i++) {
+                    long t0 = System.nanoTime();
+                    var r = browser.send(page, java.net.http.HttpResponse.BodyHandlers.ofString());
+                    double ms = (System.nanoTime() - t0) / 1e6;
+                    assertEquals(200, r.statusCode());
+                    if (!r.body().contains(">100000<") && !r.body().contains("100000")) {
+                        throw new AssertionError("the first page does not show the newest task: " + r.body()
+                                .substring(0, Math.min(2000, r.body().length())));
+                    }
+                    if (i >= 50) {
+                        consoleMs.add(ms);
+                    }
+                }
+                List<Double> apiMs = new ArrayList<>();
+                for (int i = 0; i < 250; i++) {
+                    long t0 = System.nanoTime();
+                    var r = node.get("/api/tasks?limit=50");
+                    double ms = (System.nanoTime() - t0) / 1e6;
+                    assertEquals(200, r.statusCode());
+                    if (i >= 50) {
+                        apiMs.add(ms);
+                    }
+                }
+                bench("console tasks page, first page of 100,000 tasks as an operator: %s ms (200 requests after 50);"
+                        + " the API's first page of 50: %s ms", percentiles(consoleMs), percentiles(apiMs));
+            }
+        }
+    }
+
+    static long walBytes(DataSource ds) throws SQLException {
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     static void submitOne(MicroNode node, String prompt) throws IOException {
         var response = node.post("/api/tasks", "{\"prompt\":\"" + prompt + "\",\"executor\":\"simulated\",\"options\":"
                 + "{\"durationMs\":0}}");

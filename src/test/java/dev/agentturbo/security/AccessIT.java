@@ -106,6 +106,13 @@ class AccessIT {
                 row("DELETE", "/api/tokens/" + tokenToRevoke, null, 401, 401, 403, 403, 204),
                 row("DELETE", "/api/users/u4", null, 401, 401, 403, 403, 204),
                 row("POST", "/api/tasks/" + other + "/cancel", "", 401, 401, 403, 200, 200),
+                // the submitter's retry queues it again: the operator's finds it not finished
+                row("POST", "/api/tasks/" + other + "/retry", "", 401, 401, 403, 202, 409),
+                row("GET", task1 + "/output", null, 401, 401, 200, 200, 200),
+                row("GET", "/api/workers/access-a", null, 401, 401, 200, 200, 200),
+                row("POST", "/api/workers/access-a/drain", "", 401, 401, 403, 403, 202),
+                row("POST", "/api/workers/access-a/resume", "", 401, 401, 403, 403, 202),
+                row("PUT", "/api/workers/access-a", "{\"slots\": 0}", 401, 401, 403, 403, 202),
                 row("GET", "/api/nothing", null, 401, 401, 404, 404, 404));
         List<String> callers = new ArrayList<>(List.of("anonymous", "bad"));
         callers.addAll(List.of("viewer", "submitter", "operator"));
@@ -145,6 +152,8 @@ class AccessIT {
         assertEquals("token:submitter", json(a.get("/api/tasks/" + mine).body()).getString("submittedBy"));
         assertEquals(404, a.get("/api/tasks/" + theirs, TOKENS.get("submitter")).statusCode());
         assertEquals(404, a.post("/api/tasks/" + theirs + "/cancel", "", TOKENS.get("submitter")).statusCode());
+        assertEquals(404, a.post("/api/tasks/" + theirs + "/retry", "", TOKENS.get("submitter")).statusCode());
+        assertEquals(404, a.get("/api/tasks/" + theirs + "/output", TOKENS.get("submitter")).statusCode());
         assertEquals("pending", json(a.get("/api/tasks/" + theirs).body()).getString("status"));
         List<String> listed = json(a.get("/api/tasks?limit=500", TOKENS.get("submitter")).body()).getJsonArray("items")
                 .stream().map(JsonValue::asJsonObject).map(t -> t.getString("submittedBy")).distinct().toList();

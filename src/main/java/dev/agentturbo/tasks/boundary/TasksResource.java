@@ -178,15 +178,15 @@ public class TasksResource {
         if (taskId.isEmpty()) {
             return notFound(id);
         }
-        Optional<TaskStatus> after = queue.retry(taskId.get());
-        if (after.isEmpty()) {
+        Optional<Boolean> retried = queue.retry(taskId.get());
+        if (retried.isEmpty()) {
             return notFound(id);
         }
-        if (after.get() != TaskStatus.PENDING) {
-            return Problem.of(Response.Status.CONFLICT, "Task not finished", "task " + id + " is "
-                    + after.get().value() + "; only completed, failed or cancelled tasks can be retried");
-        }
         Task task = catalog.find(taskId.get()).orElseThrow();
+        if (!retried.get()) {
+            return Problem.of(Response.Status.CONFLICT, "Task not finished", "task " + id + " is "
+                    + task.getStatus().value() + "; only completed, failed or cancelled tasks can be retried");
+        }
         return Response.accepted(TaskJson.of(task, attempts.of(task.getId())).toString()).build();
     }
 

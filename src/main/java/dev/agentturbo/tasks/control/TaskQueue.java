@@ -200,10 +200,10 @@ public class TaskQueue {
      * A user's retry of a finished task: it runs again as a new attempt of the same task (same id, its output and
      * attempts kept).
      *
-     * @return {@code PENDING} when it was queued again; the task's status when it is not finished (nothing
-     * changes); empty when no task has this id
+     * @return true when it was queued again; false when it is not finished (nothing changes); empty when no task
+     * has this id
      */
-    public Optional<TaskStatus> retry(long id) {
+    public Optional<Boolean> retry(long id) {
         try (Connection c = dataSource.getConnection()) {
             try (PreparedStatement ps = c.prepareStatement(RETRY)) {
                 ps.setLong(1, id);
@@ -211,14 +211,14 @@ public class TaskQueue {
                     if (rs.next()) {
                         String was = rs.getString(1);
                         LOG.info(() -> transition(id, null, 0, was, "pending", "retried by user"));
-                        return Optional.of(TaskStatus.PENDING);
+                        return Optional.of(true);
                     }
                 }
             }
             try (PreparedStatement ps = c.prepareStatement(STATUS_OF)) {
                 ps.setLong(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(TaskStatus.of(rs.getString(1))) : Optional.empty();
+                    return rs.next() ? Optional.of(false) : Optional.empty();
                 }
             }
         } catch (SQLException e) {
