@@ -77,13 +77,13 @@ public class TaskActions {
         List<String> refused = new ArrayList<>();
         for (long id : ids) {
             Optional<Task> task = catalog.find(id).filter(caller::manages);
-            Optional<TaskStatus> after = task.isEmpty() ? Optional.empty() : queue.retry(id);
-            if (after.isEmpty()) {
+            Optional<Boolean> queuedAgain = task.isEmpty() ? Optional.empty() : queue.retry(id);
+            if (queuedAgain.isEmpty()) {
                 refused.add(id + " (not found)");
-            } else if (after.get() == TaskStatus.PENDING && task.get().getStatus().finished()) {
+            } else if (queuedAgain.get()) {
                 queued.add(Long.toString(id));
             } else {
-                refused.add(id + " (" + after.get().value() + ": only finished tasks run again)");
+                refused.add(id + " (" + task.get().getStatus().value() + ": only finished tasks run again)");
             }
         }
         if (!queued.isEmpty()) {
