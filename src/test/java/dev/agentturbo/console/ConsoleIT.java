@@ -187,6 +187,13 @@ class ConsoleIT {
         assertTrue(text(By.id("options")).contains("\"maxTurns\":3") || text(By.id("options")).contains("\"maxTurns\": 3"),
                 text(By.id("options")));
         screenshot("task");
+
+        // "Submit a copy": the form holds the task's prompt and options
+        browser.findElement(By.id("detail:copy")).click();
+        await(d -> !d.findElements(By.id("submit:prompt")).isEmpty());
+        assertEquals("write the release notes", browser.findElement(By.id("submit:prompt")).getAttribute("value"));
+        assertEquals("3", browser.findElement(By.id("submit:maxTurns_input")).getAttribute("value"));
+        assertTrue(growl().contains("Copy of task " + submittedTask), growl());
     }
 
     @Test
@@ -228,6 +235,14 @@ class ConsoleIT {
         // the page follows the task until it ends
         await(d -> text(By.id("task-status")).equals("cancelled"));
         assertEquals("cancelled", json(node.get("/api/tasks/" + id).body()).getString("status"));
+
+        // a finished task runs again as a new attempt; the page follows it again
+        browser.findElement(By.id("detail:retry")).click();
+        await(d -> growl().contains("Retried"));
+        await(d -> text(By.id("task-status")).equals("running")
+                && browser.findElements(By.cssSelector("#detail\\:attempts tbody tr")).size() == 2);
+        browser.findElement(By.id("detail:cancel")).click();
+        await(d -> text(By.id("task-status")).equals("cancelled"));
     }
 
     @Test
@@ -270,11 +285,12 @@ class ConsoleIT {
         assertEquals(200, node.get("/api/workers", secret).statusCode(), "the shown secret is the token");
         assertTrue(text(By.id("tokens:list")).contains("ci-pipeline"));
         assertTrue(growl().contains("Token made"));
-        screenshot("access");
 
         browser.navigate().refresh();
         await(d -> !d.findElements(By.id("tokens:list")).isEmpty());
         assertFalse(browser.getPageSource().contains(secret), "the secret is never shown again");
+        assertTrue(text(By.id("tokens:list")).contains("ci-pipeline"));
+        screenshot("access");
     }
 
     @Test
@@ -298,6 +314,43 @@ class ConsoleIT {
         assertEquals("Signed out.", text(By.id("message")));
         browser.get(node.uri("/console/tasks.xhtml").toString());
         await(d -> d.getCurrentUrl().endsWith("/console/login.html"));
+    }
+
+    @Test
+    @Order(11)
+    void aSubmitterSeesOnlyItsOwnTasksAndNoControls() throws Exception {
+        assertEquals(201, node.post("/api/users", "{\"name\": \"dana\", \"password\": \"dana-password-1\","
+                + " \"role\": \"submitter\"}").statusCode());
+        browser.get(node.uri("/console/login.html").toString());
+        browser.findElement(By.id("username")).sendKeys("dana");
+        browser.findElement(By.id("password")).sendKeys("dana-password-1");
+        browser.findElement(By.id("sign-in")).click();
+        await(d -> text(By.id("caller")).contains("user:dana (submitter)"));
+        assertTrue(browser.findElements(By.id("nav-access")).isEmpty(), "no tokens and users page");
+
+        // a batch: one task a line, here with the simulated executor
+        browser.findElement(By.id("nav-submit")).click();
+        await(d -> !d.findElements(By.id("submit:prompt")).isEmpty());
+        browser.findElement(By.cssSelector("#submit\\:batch .ui-chkbox-box")).click();
+        browser.findElement(By.id("submit:prompt")).sendKeys("first of dana's\nsecond of dana's\n");
+        browser.findElement(By.id("submit:executor")).click();
+        browser.findElement(By.cssSelector("#submit\\:executor_items li[data-label='simulated']")).click();
+        await(d -> !d.findElements(By.id("submit:durationMs_input")).isEmpty());
+        type("submit:durationMs_input", "10");
+        browser.findElement(By.id("submit:send")).click();
+        await(d -> d.findElements(By.cssSelector("#submit\\:submitted a.submitted-task")).size() == 2);
+        assertTrue(growl().contains("2 tasks submitted"), growl());
+
+        browser.findElement(By.id("nav-tasks")).click();
+        await(d -> rows().size() == 2);
+        assertTrue(tasks().size() > 2, "others' tasks exist");
+        assertTrue(rows().stream().allMatch(r -> r.getText().contains("of dana's")), "only her own");
+        browser.findElement(By.id("nav-hosts")).click();
+        await(d -> !d.findElements(By.cssSelector("#fleet\\:nodes tbody tr")).isEmpty());
+        assertTrue(browser.findElements(By.cssSelector("button.drain, button.resume, #fleet\\:resize")).isEmpty(),
+                "no host controls for a submitter");
+        browser.findElement(By.id("sign-out")).click();
+        await(d -> d.getCurrentUrl().contains("/console/login.html"));
     }
 
     // --- helpers
