@@ -4,6 +4,7 @@ import dev.agentturbo.workers.control.WorkerControl;
 import dev.agentturbo.workers.control.WorkerRegistry;
 import dev.agentturbo.workers.entity.Worker;
 import jakarta.faces.application.FacesMessage;
+import jakarta.faces.context.FacesContext;
 import jakarta.faces.view.ViewScoped;
 import jakarta.inject.Inject;
 import jakarta.inject.Named;
@@ -29,8 +30,11 @@ public class HostsView implements Serializable {
     private String node;
     private Integer slots;
 
+    /** The nodes, read once per request (the table asks several times while it renders). */
+    @SuppressWarnings("unchecked")
     public List<Worker> getWorkers() {
-        return registry.list();
+        return (List<Worker>) FacesContext.getCurrentInstance().getAttributes()
+                .computeIfAbsent("hosts.workers", k -> registry.list());
     }
 
     public List<String> getNodeIds() {
@@ -42,6 +46,7 @@ public class HostsView implements Serializable {
     }
 
     public void drain(String workerId) {
+        FacesContext.getCurrentInstance().getAttributes().remove("hosts.workers");
         if (caller.refuses(caller.isOperator(), "drain nodes")) {
             return;
         }
@@ -54,6 +59,7 @@ public class HostsView implements Serializable {
     }
 
     public void resume(String workerId) {
+        FacesContext.getCurrentInstance().getAttributes().remove("hosts.workers");
         if (caller.refuses(caller.isOperator(), "resume nodes")) {
             return;
         }
@@ -65,6 +71,7 @@ public class HostsView implements Serializable {
     }
 
     public void resize() {
+        FacesContext.getCurrentInstance().getAttributes().remove("hosts.workers");
         if (caller.refuses(caller.isOperator(), "change slots")) {
             return;
         }

@@ -47,6 +47,10 @@ public class TaskDetail implements Serializable {
     private final List<OutputTurn> conversation = new ArrayList<>();
     private long lastSeq;
     private int dropped;
+    private int quietPollsSinceEnd;
+
+    /** Polls with nothing new after the task's end before the page stops following. */
+    static final int QUIET_POLLS_TO_STOP = 3;
 
     /** Reads the task of the page's {@code id} and the output not shown yet. */
     public void load() {
@@ -57,10 +61,16 @@ public class TaskDetail implements Serializable {
         }
     }
 
-    /** The poll: the task again, and what its agent printed since. Stops when the task has ended. */
+    /**
+     * The poll: the task again, and what its agent printed since. Stops a few polls after the task has ended and
+     * nothing more came: a node writes the last of the output just after the task's end.
+     */
     public void follow() {
+        int before = conversation.size() + dropped;
         load();
-        if (!isLive()) {
+        if (isLive()) {
+            quietPollsSinceEnd = 0;
+        } else if (conversation.size() + dropped == before && ++quietPollsSinceEnd >= QUIET_POLLS_TO_STOP) {
             PrimeFaces.current().executeScript("PF('follow').stop()");
         }
     }
@@ -104,6 +114,7 @@ public class TaskDetail implements Serializable {
         }
         actions.retry(List.of(id));
         load();
+        quietPollsSinceEnd = 0;
         if (isLive()) {
             PrimeFaces.current().executeScript("PF('follow').start()");
         }
@@ -123,6 +134,12 @@ public class TaskDetail implements Serializable {
     /** True while something may still happen to the task: the page keeps following it. */
     public boolean isLive() {
         return isFound() && !task.getStatus().finished();
+    }
+
+    /** True when the page should poll: the task runs or waits, or ended so recently that output may still come. */
+    public boolean isFollowing() {
+        return isLive() || (isFound() && task.getCompletedAt() != null
+                && task.getCompletedAt().toInstant().isAfter(java.time.Instant.now().minusSeconds(10)));
     }
 
     public boolean isManageable() {
