@@ -137,6 +137,7 @@ class AgentWorkerJobIT {
     void startJob() throws InterruptedException {
         proxy.restore();
         rows.deleteAll();
+        board.resize(SLOTS);
         Properties parameters = new Properties();
         parameters.setProperty(SlotPartitionMapper.SLOTS, Integer.toString(SLOTS));
         execution = operator.start("agent-worker", parameters);
@@ -252,6 +253,7 @@ class AgentWorkerJobIT {
         SlotBatchlet batchlet = new SlotBatchlet();
         batchlet.board = board;
         batchlet.slotNumber = "9";
+        board.resize(9); // a slot of its own, beside the running ones
 
         batchlet.stop(); // the job was stopped while this partition was starting
         CompletableFuture<String> process = CompletableFuture.supplyAsync(batchlet::process);
@@ -259,6 +261,7 @@ class AgentWorkerJobIT {
             assertEquals(BatchStatus.STOPPED.name(), process.get(10, TimeUnit.SECONDS));
         } finally {
             batchlet.stop(); // if it did not stop by itself, its slot is open by now: stop it for the next tests
+            board.resize(SLOTS);
         }
         assertFalse(board.view().stream().anyMatch(e -> e.getKey() == 9), "slot 9 closed");
     }
@@ -363,6 +366,7 @@ class AgentWorkerJobIT {
         TaskRows.await(WAIT, "all slots closed", () -> board.open() == 0);
         Properties parameters = new Properties();
         parameters.setProperty(SlotPartitionMapper.SLOTS, "30");
+        board.resize(30);
         execution = operator.start("agent-worker", parameters);
         TaskRows.await(WAIT, "30 slots open", () -> board.open() == 30);
 
@@ -373,6 +377,7 @@ class AgentWorkerJobIT {
         assertEquals(300, rows.count("id = ANY(?) AND attempt = 1", (Object) ids.toArray(Long[]::new)));
         assertEquals(30L, rows.value("SELECT count(DISTINCT slot) FROM agent_tasks"), "every slot took tasks");
         assertEquals(0, dispatcher.held(), "no lease left behind");
+        board.resize(SLOTS);
     }
 
     // --- helpers ------------------------------------------------------------------------------------------------
