@@ -241,8 +241,15 @@ class ConsoleIT {
         await(d -> growl().contains("Retried"));
         await(d -> text(By.id("task-status")).equals("running")
                 && browser.findElements(By.cssSelector("#detail\\:attempts tbody tr")).size() == 2);
-        browser.findElement(By.id("detail:cancel")).click();
-        await(d -> text(By.id("task-status")).equals("cancelled"));
+
+        // several at once from the table: select the row, cancel the selection
+        browser.findElement(By.id("nav-tasks")).click();
+        await(d -> rows().stream().anyMatch(r -> r.getText().contains("a long one")));
+        rows().stream().filter(r -> r.getText().contains("a long one")).findFirst().orElseThrow()
+                .findElement(By.cssSelector(".ui-chkbox-box")).click();
+        browser.findElement(By.id("list:cancel-selected")).click();
+        await(d -> growl().contains("Cancel requested") && growl().contains("task " + id));
+        awaitStatus(id, "cancelled");
     }
 
     @Test
