@@ -34,6 +34,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,8 +49,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The operators' console in a real headless Chromium, against a real node that runs the real {@code claude}
  * program against a fake Messages API: sign in, submit a task from the form (and see the API's own validation
  * messages), watch it complete on the dashboard, find it in the tasks table, read it on its page, watch a running
- * {@code claude} task's output grow, cancel a running task, drain a host, change its slots and resume it, make a
- * token (its secret shown once), switch to the dark theme, sign out. Each page is saved
+ * {@code claude} task's output grow, cancel a running task (from its page, and selected in the table) and retry
+ * it, drain a host, change its slots and resume it, see a usage limit's reset count down, make a token (its secret
+ * shown once), switch to the dark theme, sign out; a submitter sees only its own tasks and no controls. Each page is saved
  * at 1366×900 under docs/screenshots/, and none scrolls sideways at that width.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -68,7 +71,8 @@ class ConsoleIT {
         db = TestDatabase.create("console");
         api = FakeMessagesApi.start().replyWith("The release notes are written.", 1500, 420);
         Map<String, String> env = new HashMap<>(MicroNode.databaseEnv(db));
-        env.putAll(ClaudeProgram.environment(api, ClaudeProgram.Auth.API_KEY));
+        // a subscription, so that its usage limit can hold tasks until the reset
+        env.putAll(ClaudeProgram.environment(api, ClaudeProgram.Auth.SUBSCRIPTION));
         env.put("AGENTTURBO_CLAUDE_COMMAND", ClaudeProgram.path().toString());
         env.put("AGENTTURBO_WORKER_SLOTS", "2");
         node = MicroNode.start("console-a", env);
@@ -100,7 +104,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(1)
+    @Order(10)
     void anOperatorSignsInAndLandsOnTheDashboard() throws Exception {
         browser.get(node.uri("/console/").toString());
         await(d -> d.getCurrentUrl().endsWith("/console/login.html"));
@@ -116,7 +120,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(2)
+    @Order(20)
     void aMistakeInTheFormGetsTheApisOwnMessages() throws Exception {
         browser.findElement(By.id("nav-submit")).click();
         await(d -> !d.findElements(By.id("submit:prompt")).isEmpty());
@@ -138,7 +142,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(3)
+    @Order(30)
     void aTaskSubmittedFromTheFormCompletesOnTheDashboard() throws Exception {
         type("submit:maxTurns_input", "3");
         type("submit:timeoutSeconds_input", "");
@@ -167,7 +171,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(4)
+    @Order(40)
     void theTasksTableFindsTheTaskAndItsPageShowsItAll() throws Exception {
         node.post("/api/tasks", "{\"prompt\": \"another task\", \"executor\": \"simulated\", \"options\": {\"durationMs\": 10}}");
         browser.findElement(By.id("nav-tasks")).click();
@@ -197,7 +201,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(5)
+    @Order(50)
     void theOutputOfARunningClaudeTaskGrowsOnItsPage() throws Exception {
         api.useToolThenReply("Bash", "{\"command\":\"for i in 1 2 3 4 5 6 7 8 9 10; do echo step $i; sleep 1; done\","
                 + "\"description\":\"ten steps\"}", "All ten steps are done.");
@@ -222,7 +226,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(6)
+    @Order(60)
     void aRunningTaskIsCancelledFromItsPage() throws Exception {
         long id = json(node.post("/api/tasks", "{\"prompt\": \"a long one\", \"executor\": \"simulated\","
                 + " \"options\": {\"durationMs\": 300000}}").body()).getJsonNumber("id").longValue();
@@ -253,7 +257,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(7)
+    @Order(70)
     void aHostIsDrainedResizedAndResumed() throws Exception {
         browser.findElement(By.id("nav-hosts")).click();
         await(d -> !d.findElements(By.cssSelector("#fleet\\:nodes tbody tr")).isEmpty());
@@ -279,7 +283,28 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(8)
+    @Order(75)
+    void theDashboardCountsDownToTheUsageLimitsReset() throws Exception {
+        Instant reset = Instant.now().plus(2, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS);
+        api.usageLimitUntil(reset);
+        long id = json(node.post("/api/tasks", "{\"prompt\": \"hits the limit\"}").body()).getJsonNumber("id").longValue();
+        awaitStatus(id, "scheduled");
+
+        browser.findElement(By.id("nav-dashboard")).click();
+        await(d -> !d.findElements(By.id("usage-pause")).isEmpty());
+        String pause = text(By.id("usage-pause"));
+        assertTrue(pause.contains("1 task(s) wait"), pause);
+        // the reset counts down in the page: 1 h 59 min … s
+        await(d -> text(By.id("usage-pause")).matches("(?s).*resumes in 1 h 59 min \\d+ s.*"));
+        String before = text(By.cssSelector("#usage-pause [data-until]"));
+        await(d -> !text(By.cssSelector("#usage-pause [data-until]")).equals(before));
+        screenshot("dashboard-usage-limit");
+        node.post("/api/tasks/" + id + "/cancel", "");
+        api.replyWith("Done.");
+    }
+
+    @Test
+    @Order(80)
     void aTokenIsShownOnceWhenItIsMade() throws Exception {
         browser.findElement(By.id("nav-access")).click();
         await(d -> !d.findElements(By.id("tokens:name")).isEmpty());
@@ -301,7 +326,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(9)
+    @Order(90)
     void theDarkThemeIsRemembered() throws Exception {
         browser.findElement(By.id("nav-dashboard")).click();
         await(d -> text(By.cssSelector("main h1")).equals("Dashboard"));
@@ -314,7 +339,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(10)
+    @Order(100)
     void signingOutEndsTheSession() {
         browser.findElement(By.id("sign-out")).click();
         await(d -> d.getCurrentUrl().contains("/console/login.html"));
@@ -324,7 +349,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(11)
+    @Order(110)
     void aSubmitterSeesOnlyItsOwnTasksAndNoControls() throws Exception {
         assertEquals(201, node.post("/api/users", "{\"name\": \"dana\", \"password\": \"dana-password-1\","
                 + " \"role\": \"submitter\"}").statusCode());
