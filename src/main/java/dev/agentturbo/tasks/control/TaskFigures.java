@@ -58,14 +58,23 @@ public class TaskFigures {
     private static final String WAITING = "SELECT count(*) FROM agent_tasks WHERE status IN ('scheduled', 'pending')";
 
     // Arrivals per minute of the last hour, and departures from the queue (a claim, or a cancel before any claim)
-    // of the tasks not waiting now: the queue's depth at each minute follows back from its depth now.
+    // of the tasks not waiting now: the queue's depth at each minute follows back from its depth now. Both read
+    // only the last hour's rows, however many tasks the table holds: ids grow with creation, so the arrivals are
+    // the ids after the newest task older than the hour (found walking the primary key back from the end); a task
+    // that left the queue in the last hour is running now, or finished in the last hour (agent_tasks_finished_at).
+    private static final String BEFORE_THE_HOUR = """
+            SELECT coalesce((SELECT id FROM agent_tasks WHERE created_at < ? ORDER BY id DESC LIMIT 1), 0)
+            """;
     private static final String ARRIVED = """
-            SELECT date_trunc('minute', created_at), count(*) FROM agent_tasks WHERE created_at >= ? GROUP BY 1
+            SELECT date_trunc('minute', created_at), count(*) FROM agent_tasks WHERE id > ? AND created_at >= ? GROUP BY 1
             """;
     private static final String DEPARTED = """
             SELECT date_trunc('minute', coalesce(started_at, completed_at)), count(*)
-              FROM agent_tasks
-             WHERE status NOT IN ('scheduled', 'pending') AND coalesce(started_at, completed_at) >= ?
+              FROM (SELECT started_at, completed_at FROM agent_tasks
+                     WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at >= ?
+                    UNION ALL
+                    SELECT started_at, completed_at FROM agent_tasks WHERE status = 'running') left_queue
+             WHERE coalesce(started_at, completed_at) >= ?
              GROUP BY 1
             """;
 
@@ -130,7 +139,24 @@ public class TaskFigures {
                 rs.next();
                 waitingNow = rs.getLong(1);
             }
-            Map<Instant, Long> arrived = perMinute(c, ARRIVED, first);
+            long before;
+            try (PreparedStatement ps = c.prepareStatement(BEFORE_THE_HOUR)) {
+                ps.setTimestamp(1, Timestamp.from(first));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    before = rs.getLong(1);
+                }
+            }
+            Map<Instant, Long> arrived = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement(ARRIVED)) {
+                ps.setLong(1, before); // a constant, so that the primary key's range serves it
+                ps.setTimestamp(2, Timestamp.from(first));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        arrived.put(rs.getTimestamp(1).toInstant(), rs.getLong(2));
+                    }
+                }
+            }
             Map<Instant, Long> departed = perMinute(c, DEPARTED, first);
             List<Minute> minutes = new ArrayList<>();
             long waiting = waitingNow;
@@ -152,6 +178,7 @@ public class TaskFigures {
         Map<Instant, Long> counts = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setTimestamp(1, Timestamp.from(from));
+            ps.setTimestamp(2, Timestamp.from(from));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     counts.put(rs.getTimestamp(1).toInstant(), rs.getLong(2));
