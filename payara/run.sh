@@ -16,10 +16,37 @@ if [[ ! -f target/agent-turbo.war || ! -f target/payara-micro.jar ]] \
   mvn -B -q package -DskipTests
 fi
 
-claude=${AGENTTURBO_CLAUDE_COMMAND:-claude}
-if ! command -v "${claude%% *}" >/dev/null 2>&1; then
-  echo "[run] note: the claude program ('$claude') is not on the PATH: claude-cli tasks will fail until it is"
-  echo "[run]       (npm install -g @anthropic-ai/claude-code, or set AGENTTURBO_CLAUDE_COMMAND)."
+# The claude program the agents run: AGENTTURBO_CLAUDE_COMMAND, else one on the PATH, else the pinned version
+# installed from the npm registry into .tools/claude-cli (ignored by git), as the tests do.
+claude_version=2.1.197
+if [[ -z "${AGENTTURBO_CLAUDE_COMMAND:-}" ]]; then
+  if command -v claude >/dev/null 2>&1; then
+    AGENTTURBO_CLAUDE_COMMAND=claude
+  else
+    tools="$PWD/.tools/claude-cli"
+    if [[ ! -x "$tools/node_modules/.bin/claude" ]]; then
+      if ! command -v npm >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        echo "[run] installing npm (to install the claude program)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+      fi
+      if command -v npm >/dev/null 2>&1; then
+        echo "[run] installing the claude program $claude_version into $tools"
+        npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "@anthropic-ai/claude-code@$claude_version" >/dev/null
+      fi
+    fi
+    if [[ -x "$tools/node_modules/.bin/claude" ]]; then
+      AGENTTURBO_CLAUDE_COMMAND="$tools/node_modules/.bin/claude"
+    else
+      echo "[run] note: no claude program: claude-cli tasks fail until there is one (install Node.js and npm, or"
+      echo "[run]       npm install -g @anthropic-ai/claude-code, or set AGENTTURBO_CLAUDE_COMMAND)."
+      AGENTTURBO_CLAUDE_COMMAND=claude
+    fi
+  fi
+fi
+export AGENTTURBO_CLAUDE_COMMAND
+if [[ -z "${CLAUDE_CODE_OAUTH_TOKEN:-}" && -z "${ANTHROPIC_API_KEY:-}" && ! -f "$HOME/.claude/.credentials.json" ]]; then
+  echo "[run] the agents have no Claude credentials: run 'claude setup-token' and start again with"
+  echo "[run] CLAUDE_CODE_OAUTH_TOKEN=<the token> (a subscription), or with ANTHROPIC_API_KEY=<a key> (the API)."
 fi
 
 # Who may use it: an operator token for the API and the console's first operator. Unless given in the

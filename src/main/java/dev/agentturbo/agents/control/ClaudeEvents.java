@@ -76,7 +76,9 @@ public final class ClaudeEvents {
         String subtype = event.getString("subtype", "");
         String text = event.get("result") instanceof JsonString s ? s.getString() : "";
         boolean error = event.getBoolean("is_error", false);
-        StringBuilder line = new StringBuilder(error ? "failed (" + subtype + ")" : "done");
+        // the program says "success" for a run that ended normally even when its answer is an error (not logged in)
+        StringBuilder line = new StringBuilder(!error ? "done"
+                : subtype.isEmpty() || subtype.equals("success") ? "failed" : "failed (" + subtype + ")");
         if (event.get("total_cost_usd") instanceof JsonNumber cost) {
             line.append(", $").append(cost.bigDecimalValue().stripTrailingZeros().toPlainString());
         }
