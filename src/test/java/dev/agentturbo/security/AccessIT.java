@@ -110,6 +110,8 @@ class AccessIT {
                 row("POST", "/api/tasks/" + other + "/retry", "", 401, 401, 403, 202, 409),
                 row("GET", task1 + "/output", null, 401, 401, 200, 200, 200),
                 row("GET", "/api/workers/access-a", null, 401, 401, 200, 200, 200),
+                row("GET", "/api/limits", null, 401, 401, 200, 200, 200),
+                row("POST", "/api/limits/987654/lift", "", 401, 401, 403, 403, 404),
                 row("POST", "/api/workers/access-a/drain", "", 401, 401, 403, 403, 202),
                 row("POST", "/api/workers/access-a/resume", "", 401, 401, 403, 403, 202),
                 row("PUT", "/api/workers/access-a", "{\"slots\": 0}", 401, 401, 403, 403, 202),
@@ -212,6 +214,20 @@ class AccessIT {
         assertEquals(200, api.statusCode(), "the API answers the console's session");
         var tokens = browser.send(HttpRequest.newBuilder(a.uri("/api/tokens")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(403, tokens.statusCode(), "as the user's role allows");
+
+        // a page of another site can neither sign the user out nor sign a browser in
+        var foreignSignOut = browser.send(HttpRequest.newBuilder(a.uri("/console/logout")).header("Origin", "http://evil.example")
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, foreignSignOut.statusCode());
+        assertEquals(200, browser.send(HttpRequest.newBuilder(a.uri("/console/")).build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode(), "still signed in");
+        HttpClient victim = HttpClient.newBuilder().cookieHandler(new CookieManager())
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+        var forged = victim.send(HttpRequest.newBuilder(a.uri("/console/login")).header("Origin", "http://evil.example")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("username=dana&password=dana-password-1")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertTrue(forged.headers().firstValue("Location").orElse("").endsWith("login.html?failed"), forged.headers().toString());
 
         browser.send(HttpRequest.newBuilder(a.uri("/console/logout")).POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -12,6 +12,14 @@ public interface AgentExecutor {
     String name();
 
     /**
+     * A fingerprint of the credential this node's agents of this executor use (its kind and a hash prefix, never
+     * the credential), or {@code -} for an executor that uses none: limits are paused per executor and credential.
+     */
+    default String credential() {
+        return "-";
+    }
+
+    /**
      * What is wrong with these options, one sentence a problem; empty when they are fine.
      *
      * @param privileged whether the submitter may ask for what only operators may (e.g. a privileged permission

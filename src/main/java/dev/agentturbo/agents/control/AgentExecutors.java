@@ -60,6 +60,11 @@ public class AgentExecutors {
         return Optional.ofNullable(byName.get(name));
     }
 
+    /** The fingerprint of the credential this node's agents of this executor use ({@code -}: none). */
+    public String credentialOf(String executor) {
+        return find(executor).map(AgentExecutor::credential).orElse("-");
+    }
+
     public List<String> names() {
         return byName.keySet().stream().sorted().toList();
     }

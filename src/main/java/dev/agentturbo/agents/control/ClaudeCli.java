@@ -66,6 +66,38 @@ public final class ClaudeCli implements AgentExecutor {
         return NAME;
     }
 
+    /**
+     * The credential the program will use, as a fingerprint: {@code oauth:…} (CLAUDE_CODE_OAUTH_TOKEN, a
+     * subscription), {@code key:…} (ANTHROPIC_API_KEY), {@code token:…} (ANTHROPIC_AUTH_TOKEN), {@code login:…} (the
+     * node user's {@code claude login}), or {@code none}. Nodes that share a credential share its limits.
+     */
+    @Override
+    public String credential() {
+        Map<String, String> env = confinement.environment(System.getenv(), environment);
+        for (String[] kind : new String[][]{{"CLAUDE_CODE_OAUTH_TOKEN", "oauth"}, {"ANTHROPIC_API_KEY", "key"},
+                {"ANTHROPIC_AUTH_TOKEN", "token"}}) {
+            String value = env.get(kind[0]);
+            if (value != null && !value.isBlank()) {
+                return kind[1] + ":" + fingerprint(value.strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        Path login = Path.of(System.getProperty("user.home"), ".claude", ".credentials.json");
+        try {
+            return Files.isReadable(login) ? "login:" + fingerprint(Files.readAllBytes(login)) : "none";
+        } catch (IOException e) {
+            return "none";
+        }
+    }
+
+    private static String fingerprint(byte[] secret) {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(secret);
+            return java.util.HexFormat.of().formatHex(hash, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Override
     public List<String> check(JsonObject options, boolean privileged) {
         return OptionRules.of(NAME, options, "model", "maxTurns", "allowedTools", "permissionMode",

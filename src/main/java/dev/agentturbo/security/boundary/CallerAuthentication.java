@@ -109,6 +109,10 @@ public class CallerAuthentication implements HttpAuthenticationMechanism {
             return context.doNothing();
         }
         if (path.equals(LOGIN) && "POST".equals(request.getMethod())) {
+            if (!SameOrigin.holds(request)) {
+                LOG.info(() -> "refused a console sign-in posted by a page of another site (" + request.getHeader("Origin") + ")");
+                return redirect(request, response, LOGIN_PAGE + "?failed");
+            }
             String client = request.getRemoteAddr();
             if (!failures.blockedFor(client).isZero()) {
                 return redirect(request, response, LOGIN_PAGE + "?blocked");

@@ -23,6 +23,10 @@ public class ConsolePages extends HttpServlet {
     @Override
     protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException, ServletException {
         String path = request.getServletPath();
+        if (!SameOrigin.holds(request)) {
+            response.sendError(HttpServletResponse.SC_FORBIDDEN, "a form of another site cannot post to the console");
+            return;
+        }
         if (path.equals("/console/logout")) {
             request.logout();
             HttpSession session = request.getSession(false);

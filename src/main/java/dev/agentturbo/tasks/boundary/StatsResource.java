@@ -12,7 +12,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
-/** The fleet at a glance: tasks by status, and running/completed tasks per worker. */
+/** The fleet at a glance: tasks by status, running/completed tasks per worker, and the executors paused. */
 @Path("stats")
 @RequestScoped
 @RolesAllowed({"viewer", "submitter", "operator"})
@@ -24,6 +24,8 @@ public class StatsResource {
 
     @Inject
     TaskCatalog catalog;
+    @Inject
+    dev.agentturbo.agents.control.ExecutorLimits limits;
 
     @GET
     public String stats() {
@@ -36,6 +38,7 @@ public class StatsResource {
                     .add("running", ((Number) row[1]).longValue())
                     .add("completed", ((Number) row[2]).longValue()));
         }
-        return JSON.createObjectBuilder().add("tasks", byStatus).add("workers", workers).build().toString();
+        return JSON.createObjectBuilder().add("tasks", byStatus).add("workers", workers)
+                .add("limits", dev.agentturbo.agents.boundary.LimitsResource.json(limits.active())).build().toString();
     }
 }

@@ -38,11 +38,12 @@ public final class TaskLeases {
     // The node takes up to n of the most urgent ready tasks for its n free slots, in one statement. SKIP LOCKED
     // lets concurrent claimers pass each other's rows, so each pending row goes to exactly one of them; each
     // claimed row gets a new lease token (the fencing token) and slot number i of the array gets the i-th row.
+    // Executors paused for the node's credential (a usage limit until its reset) are passed over.
     private static final String CLAIM = """
             WITH next AS (
                 SELECT id, row_number() OVER () AS n
                   FROM (SELECT id FROM agent_tasks
-                         WHERE status = 'pending' AND run_after <= now()
+                         WHERE status = 'pending' AND run_after <= now() AND executor <> ALL(?::text[])
                          ORDER BY priority DESC, id
                          LIMIT ?
                          FOR UPDATE SKIP LOCKED) ready)
@@ -210,11 +211,21 @@ public final class TaskLeases {
      * @return the claimed tasks, fewer than asked (or none) when fewer were ready
      */
     public List<ClaimedTask> claim(Connection c, String workerId, int[] slots, Duration lease) throws SQLException {
+        return claim(c, workerId, slots, lease, List.of());
+    }
+
+    /**
+     * Claims as {@link #claim(Connection, String, int[], Duration)} does, leaving out tasks of the executors this
+     * node may not start now (paused for the credential its agents use).
+     */
+    public List<ClaimedTask> claim(Connection c, String workerId, int[] slots, Duration lease, Collection<String> paused)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
-            ps.setInt(1, slots.length);
-            ps.setString(2, workerId);
-            ps.setArray(3, c.createArrayOf("integer", java.util.Arrays.stream(slots).boxed().toArray()));
-            ps.setLong(4, lease.toSeconds());
+            ps.setArray(1, c.createArrayOf("text", paused.toArray()));
+            ps.setInt(2, slots.length);
+            ps.setString(3, workerId);
+            ps.setArray(4, c.createArrayOf("integer", java.util.Arrays.stream(slots).boxed().toArray()));
+            ps.setLong(5, lease.toSeconds());
             List<ClaimedTask> claimed = new ArrayList<>(slots.length);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -76,6 +76,9 @@ public final class Dispatcher {
     private boolean claiming = true;
     private boolean closing;
     private boolean stopping;
+    private final java.util.function.Function<String, String> credentialOf;
+    /** Executors this node may not start now (paused for its credential), and when the first pause ends. */
+    private volatile Map<String, java.time.Instant> paused = Map.of();
     private String state = "active";
     private long nextPoll;
     private long nextRenewal;
@@ -102,6 +105,18 @@ public final class Dispatcher {
     public Dispatcher(WorkerSettings settings, TaskLeases leases, WorkerRegistry registry, DatabaseLink link,
                       String host, String version, IntSupplier liveSlots, IntSupplier slots,
                       java.util.function.Consumer<dev.agentturbo.workers.entity.Wanted> wanted, ThreadFactory threads) {
+        this(settings, leases, registry, link, host, version, liveSlots, slots, wanted, executor -> "-", threads);
+    }
+
+    /**
+     * @param credentialOf the fingerprint of the credential this node's agents of an executor use: a pause of the
+     *                     executor for that credential (a usage limit) stops this node's claims of its tasks
+     */
+    public Dispatcher(WorkerSettings settings, TaskLeases leases, WorkerRegistry registry, DatabaseLink link,
+                      String host, String version, IntSupplier liveSlots, IntSupplier slots,
+                      java.util.function.Consumer<dev.agentturbo.workers.entity.Wanted> wanted,
+                      java.util.function.Function<String, String> credentialOf, ThreadFactory threads) {
+        this.credentialOf = credentialOf;
         this.settings = settings;
         this.leases = leases;
         this.housekeeping = new Housekeeping(settings, leases, registry, host, version, slots, wanted);
@@ -238,6 +253,61 @@ public final class Dispatcher {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The fleet's active pauses (read with the heartbeat): this node claims no task of an executor paused for the
+     * credential its own agents use, until the pause ends. Called on the dispatcher's thread.
+     */
+    public void limits(List<dev.agentturbo.agents.entity.ExecutorLimit> active) {
+        Map<String, java.time.Instant> mine = new HashMap<>();
+        for (var l : active) {
+            if (l.credential().equals(credentialOf.apply(l.executor()))) {
+                java.time.Instant until = l.until() == null ? java.time.Instant.MAX : l.until();
+                mine.merge(l.executor(), until, (a, b) -> a.isAfter(b) ? a : b);
+            }
+        }
+        usePaused(mine);
+    }
+
+    private void usePaused(Map<String, java.time.Instant> mine) {
+        Map<String, java.time.Instant> before = paused;
+        paused = Map.copyOf(mine);
+        for (String executor : before.keySet()) {
+            if (!mine.containsKey(executor)) {
+                LOG.info(() -> "node " + settings.workerId() + " starts " + executor + " tasks again: its pause ended");
+            }
+        }
+        for (var e : mine.entrySet()) {
+            if (!before.containsKey(e.getKey())) {
+                LOG.info(() -> "node " + settings.workerId() + " starts no " + e.getKey() + " tasks until "
+                        + (e.getValue() == java.time.Instant.MAX ? "the pause is lifted" : e.getValue())
+                        + " (paused for the credential its agents use)");
+            }
+        }
+        lock.lock();
+        try {
+            if (!before.keySet().equals(mine.keySet())) {
+                rung = true; // claim again at once, with the new set
+            }
+            // look again the moment the earliest pause ends, rather than at the next heartbeat
+            mine.values().stream().filter(t -> t != java.time.Instant.MAX).min(java.util.Comparator.naturalOrder())
+                    .ifPresent(t -> {
+                        long at = System.nanoTime() + Math.max(0, java.time.Duration.between(java.time.Instant.now(), t)
+                                .toNanos()) + TimeUnit.MILLISECONDS.toNanos(100);
+                        if (at - nextBeat < 0) {
+                            nextBeat = at;
+                        }
+                    });
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The executors this node starts no tasks of now. */
+    public java.util.Set<String> paused() {
+        return paused.keySet();
     }
 
     /** Writes the heartbeat (and reads what operators asked of the node) now rather than at its time. */
@@ -516,7 +586,27 @@ public final class Dispatcher {
         List<ClaimedTask> claimed = List.of();
         if (!round.slots().isEmpty()) {
             int[] numbers = round.slots().stream().mapToInt(Slot::number).toArray();
-            claimed = leases.claim(c, settings.workerId(), numbers, settings.lease());
+            // an executor whose usage limit an ending of this very round met is not claimed again in it
+            java.util.Set<String> skip = new java.util.HashSet<>(paused.keySet());
+            toWrite.stream().filter(e -> e.outcome().kind() == Outcome.Kind.USAGE_LIMITED)
+                    .forEach(e -> skip.add(e.lease().task().executor()));
+            claimed = leases.claim(c, settings.workerId(), numbers, settings.lease(), skip);
+        }
+        // an agent met its credential's usage limit: the executor pauses for that credential, fleet-wide
+        Map<String, java.time.Instant> newlyPaused = new HashMap<>();
+        List<String> began = new ArrayList<>();
+        for (int i = 0; i < toWrite.size(); i++) {
+            Outcome o = toWrite.get(i).outcome();
+            if (o.kind() == Outcome.Kind.USAGE_LIMITED && o.resumeAt() != null && after[i] != null) {
+                ClaimedTask t = toWrite.get(i).lease().task();
+                String credential = credentialOf.apply(t.executor());
+                if (dev.agentturbo.agents.control.ExecutorLimits.pause(c, t.executor(), credential, "usage-limit",
+                        o.resumeAt(), "usage limit reached (task " + t.id() + " on " + settings.workerId() + ")")) {
+                    began.add(t.executor() + " (" + credential + ") paused fleet-wide until " + o.resumeAt()
+                            + ": usage limit reached by task " + t.id() + " on " + settings.workerId());
+                }
+                newlyPaused.merge(t.executor(), o.resumeAt(), (a, b) -> a.isAfter(b) ? a : b);
+            }
         }
         boolean readyAgain = false;
         for (String status : after) {
@@ -526,6 +616,12 @@ public final class Dispatcher {
             leases.notifyReady(c);
         }
         c.commit();
+        began.forEach(LOG::warning);
+        if (!newlyPaused.isEmpty()) {
+            Map<String, java.time.Instant> mine = new HashMap<>(paused);
+            newlyPaused.forEach((executor, until) -> mine.merge(executor, until, (a, b) -> a.isAfter(b) ? a : b));
+            usePaused(mine);
+        }
         // committed: from here on nothing may send the round back to be written again
         try {
             settle(c, round, new Written(toWrite, after, claimed));

@@ -73,6 +73,8 @@ public class Node {
 
     @Inject
     OutputSettings outputSettings;
+    @Inject
+    dev.agentturbo.agents.control.AgentExecutors executors;
 
     private volatile Dispatcher dispatcher;
     private volatile OutputRecorder recorder;
@@ -111,7 +113,7 @@ public class Node {
             DatabaseLink link = new DatabaseLink(connections, "agent-turbo-dispatcher", settings.lease(),
                     settings.lease().dividedBy(2));
             dispatcher = new Dispatcher(settings, new TaskLeases(), registry, link, host(), version(),
-                    board::open, board::wanted, this::apply, threads).start();
+                    board::open, board::wanted, this::apply, executors::credentialOf, threads).start();
             board.use(dispatcher);
             keeper = timer.scheduleWithFixedDelay(this::keepSlots, 0, settings.heartbeat().toMillis(),
                     TimeUnit.MILLISECONDS);
@@ -193,6 +195,7 @@ public class Node {
         }
         Dispatcher d = dispatcher;
         if (d != null) {
+            d.limits(wanted.limits());
             if (wanted.drain()) {
                 d.pause();
             } else {

@@ -2,6 +2,7 @@ package dev.agentturbo.workers.control;
 
 import dev.agentturbo.platform.DirectConnections;
 import dev.agentturbo.platform.OutageLog;
+import dev.agentturbo.agents.control.ExecutorLimits;
 import dev.agentturbo.tasks.control.TaskQueue;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -80,6 +81,7 @@ public final class TaskSignals implements AutoCloseable {
                     s.execute("LISTEN " + TaskQueue.CANCEL_CHANNEL);
                     if (workerId != null) {
                         s.execute("LISTEN " + WORKERS_CHANNEL);
+                        s.execute("LISTEN " + ExecutorLimits.CHANNEL);
                     }
                 }
                 listening = true;
@@ -117,6 +119,8 @@ public final class TaskSignals implements AutoCloseable {
         for (PGNotification n : notes) {
             if (TaskQueue.READY_CHANNEL.equals(n.getName())) {
                 ready = true;
+            } else if (ExecutorLimits.CHANNEL.equals(n.getName())) {
+                onWanted.run(); // a pause began or was lifted: read the pauses now
             } else if (WORKERS_CHANNEL.equals(n.getName())) {
                 if (n.getParameter().equals(workerId)) {
                     onWanted.run();

@@ -1,6 +1,7 @@
 package dev.agentturbo.workers.control;
 
 import dev.agentturbo.tasks.control.QueueException;
+import dev.agentturbo.agents.entity.ExecutorLimit;
 import dev.agentturbo.workers.entity.Wanted;
 import dev.agentturbo.workers.entity.Worker;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,6 +27,14 @@ public class WorkerRegistry {
     /** A node whose heartbeat is older than this many heartbeat intervals shows as gone. */
     public static final int GONE_AFTER_HEARTBEATS = 3;
 
+    // The fleet's active pauses, brought back by the heartbeat's own statement: id, executor, credential, kind and
+    // until (epoch ms, empty for none) separated by unit separators, the pauses by record separators.
+    private static final String LIMITS = """
+            (SELECT string_agg(id || chr(31) || executor || chr(31) || credential || chr(31) || kind || chr(31)
+                               || coalesce((extract(epoch FROM until) * 1000)::bigint::text, ''), chr(30))
+               FROM executor_limits WHERE lifted_at IS NULL AND (until IS NULL OR until > now()))
+            """;
+
     // A node (re)starting under its id starts afresh: active (a drain does not outlive a restart), new start time,
     // nothing busy; a slot count an operator set is kept and replaces the configured one.
     private static final String REGISTER = """
@@ -35,15 +44,13 @@ public class WorkerRegistry {
                SET host = EXCLUDED.host, slots = coalesce(agent_workers.slots_wanted, EXCLUDED.slots), busy_slots = 0,
                    live_slots = 0, state = 'active', version = EXCLUDED.version, started_at = now(),
                    heartbeat_at = now(), drain_wanted = false
-            RETURNING slots_wanted, drain_wanted
-            """;
+            RETURNING slots_wanted, drain_wanted, """ + LIMITS;
 
     // The heartbeat also brings back what operators asked of the node.
     private static final String HEARTBEAT = """
             UPDATE agent_workers SET heartbeat_at = now(), slots = ?, busy_slots = ?, live_slots = ?, state = ?
              WHERE id = ?
-            RETURNING slots_wanted, drain_wanted
-            """;
+            RETURNING slots_wanted, drain_wanted, """ + LIMITS;
 
     // An operator's wish, from any node; the node named reads it at once (NOTIFY) or at its next heartbeat.
     private static final String WANT_DRAIN = """
@@ -119,7 +126,16 @@ public class WorkerRegistry {
     private static Wanted wanted(ResultSet rs) throws SQLException {
         int slots = rs.getInt(1);
         Integer wanted = rs.wasNull() ? null : slots;
-        return new Wanted(wanted, rs.getBoolean(2));
+        List<ExecutorLimit> limits = new ArrayList<>();
+        String packed = rs.getString(3);
+        if (packed != null) {
+            for (String one : packed.split("\u001e")) {
+                String[] f = one.split("\u001f", -1);
+                limits.add(new ExecutorLimit(Long.parseLong(f[0]), f[1], f[2], f[3], null,
+                        f[4].isEmpty() ? null : java.time.Instant.ofEpochMilli(Long.parseLong(f[4])), null, 0));
+            }
+        }
+        return new Wanted(wanted, rs.getBoolean(2), limits);
     }
 
     /** Asks a node to drain (true) or to take work again (false); false when there is no such node. */
