@@ -298,9 +298,16 @@ class ConsoleIT {
         await(d -> text(By.id("usage-pause")).matches("(?s).*resumes in 1 h 59 min \\d+ s.*"));
         String before = text(By.cssSelector("#usage-pause [data-until]"));
         await(d -> !text(By.cssSelector("#usage-pause [data-until]")).equals(before));
+        // the fleet-wide pause of the executor for that subscription, with its own count-down
+        await(d -> !d.findElements(By.cssSelector(".fleet-pause")).isEmpty());
+        String fleet = text(By.cssSelector(".fleet-pause"));
+        assertTrue(fleet.contains("claude-cli paused for the whole fleet") && fleet.matches("(?s).*credential oauth:[0-9a-f]{12}.*")
+                && fleet.matches("(?s).*Resumes by itself in 1 h 59 min \\d+ s.*"), fleet);
         screenshot("dashboard-usage-limit");
         node.post("/api/tasks/" + id + "/cancel", "");
         api.replyWith("Done.");
+        var limits = json(node.get("/api/limits").body()).getJsonArray("limits");
+        assertEquals(200, node.post("/api/limits/" + limits.getJsonObject(0).getJsonNumber("id") + "/lift", "").statusCode());
     }
 
     @Test

@@ -35,6 +35,8 @@ public class Dashboard {
     WorkerRegistry registry;
     @Inject
     ConsoleCaller caller;
+    @Inject
+    dev.agentturbo.agents.control.ExecutorLimits executorLimits;
 
     private Map<TaskStatus, Long> counts;
     private List<Worker> workers;
@@ -80,6 +82,16 @@ public class Dashboard {
                     .map(TaskRow::new).toList();
         }
         return failures;
+    }
+
+    private List<dev.agentturbo.agents.entity.ExecutorLimit> limits;
+
+    /** The executors paused fleet-wide for a credential (a usage limit until its reset), if any. */
+    public List<dev.agentturbo.agents.entity.ExecutorLimit> getLimits() {
+        if (limits == null) {
+            limits = executorLimits.active();
+        }
+        return limits;
     }
 
     /** Tasks waiting for a usage-limit reset; null when none. */
