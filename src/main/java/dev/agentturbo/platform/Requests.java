@@ -17,6 +17,16 @@ public final class Requests {
     private Requests() {
     }
 
+    /** A positive id from a path, such as {@code /api/tasks/{id}}; empty for anything else. */
+    public static java.util.Optional<Long> id(String text) {
+        try {
+            long value = Long.parseLong(text);
+            return value > 0 ? java.util.Optional.of(value) : java.util.Optional.empty();
+        } catch (NumberFormatException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     public static JsonObject object(byte[] body, Set<String> fields) {
         if (body == null || body.length == 0 || body.length > MAX_BYTES) {
             throw InvalidRequestException.badRequest("send a JSON object of at most " + MAX_BYTES + " bytes with "

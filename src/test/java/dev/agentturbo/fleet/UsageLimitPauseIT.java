@@ -1,6 +1,7 @@
 package dev.agentturbo.fleet;
 
 import dev.agentturbo.testing.ClaudeProgram;
+import dev.agentturbo.testing.Closing;
 import dev.agentturbo.testing.FakeMessagesApi;
 import dev.agentturbo.testing.MicroNode;
 import dev.agentturbo.testing.TestDatabase;
@@ -75,15 +76,7 @@ class UsageLimitPauseIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable x : new AutoCloseable[]{a, b, c, shared, other, db}) {
-            if (x != null) {
-                try {
-                    x.close();
-                } catch (Exception e) {
-                    // the others still close
-                }
-            }
-        }
+        Closing.all(a, b, c, shared, other, db);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.agentturbo.fleet;
 
+import dev.agentturbo.testing.Closing;
 import dev.agentturbo.testing.MicroNode;
 import dev.agentturbo.testing.TestDatabase;
 import jakarta.json.Json;
@@ -54,15 +55,7 @@ class WorkerControlIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[]{apiNode, worker, db}) {
-            if (c != null) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    // the others still close
-                }
-            }
-        }
+        Closing.all(apiNode, worker, db);
     }
 
     @Test

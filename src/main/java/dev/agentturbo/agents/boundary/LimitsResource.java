@@ -3,6 +3,7 @@ package dev.agentturbo.agents.boundary;
 import dev.agentturbo.agents.control.ExecutorLimits;
 import dev.agentturbo.agents.entity.ExecutorLimit;
 import dev.agentturbo.platform.Problem;
+import dev.agentturbo.platform.Requests;
 import dev.agentturbo.security.boundary.Callers;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.RequestScoped;
@@ -49,13 +50,7 @@ public class LimitsResource {
     @Path("{id}/lift")
     @RolesAllowed("operator")
     public Response lift(@PathParam("id") String id) {
-        long value;
-        try {
-            value = Long.parseLong(id);
-        } catch (NumberFormatException e) {
-            value = -1;
-        }
-        return limits.lift(value, Callers.of(security).name())
+        return Requests.id(id).flatMap(value -> limits.lift(value, Callers.of(security).name()))
                 .map(l -> Response.ok(json(l).build().toString()).build())
                 .orElseGet(() -> Problem.of(Response.Status.NOT_FOUND, "Limit not found",
                         "there is no active limit with id '" + id + "' (GET /api/limits lists them)"));

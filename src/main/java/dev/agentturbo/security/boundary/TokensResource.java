@@ -77,13 +77,7 @@ public class TokensResource {
     @DELETE
     @Path("{id}")
     public Response revoke(@PathParam("id") String id) {
-        long value;
-        try {
-            value = Long.parseLong(id);
-        } catch (NumberFormatException e) {
-            value = -1;
-        }
-        if (value > 0 && tokens.revoke(value, Callers.of(security).name())) {
+        if (Requests.id(id).filter(value -> tokens.revoke(value, Callers.of(security).name())).isPresent()) {
             return Response.noContent().build();
         }
         return Problem.of(Response.Status.NOT_FOUND, "Token not found", "there is no live token with id '" + id + "'");

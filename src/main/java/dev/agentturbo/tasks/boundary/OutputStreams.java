@@ -85,11 +85,6 @@ public class OutputStreams {
         return true;
     }
 
-    /** How many streams this node serves now. */
-    public int streams() {
-        return followers.size();
-    }
-
     private void poll() {
         try {
             followers.keySet().removeIf(f -> f.sink.isClosed());

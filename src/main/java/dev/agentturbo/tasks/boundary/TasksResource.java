@@ -2,6 +2,7 @@ package dev.agentturbo.tasks.boundary;
 
 import dev.agentturbo.platform.InvalidRequestException;
 import dev.agentturbo.platform.Problem;
+import dev.agentturbo.platform.Requests;
 import dev.agentturbo.security.boundary.Callers;
 import dev.agentturbo.security.entity.Caller;
 import dev.agentturbo.security.entity.Role;
@@ -211,7 +212,7 @@ public class TasksResource {
     /** The task, if the caller may see it: a submitter sees only its own (another's is "not found"). */
     private Optional<Task> visible(String id) {
         Caller caller = Callers.of(security);
-        return parseId(id).flatMap(catalog::find)
+        return Requests.id(id).flatMap(catalog::find)
                 .filter(t -> !Callers.ownTasksOnly(caller) || caller.name().equals(t.getSubmittedBy()));
     }
 
@@ -246,7 +247,7 @@ public class TasksResource {
         }
         Long before = null;
         if (cursor != null && !cursor.isBlank()) {
-            Optional<Long> parsed = parseId(cursor);
+            Optional<Long> parsed = Requests.id(cursor);
             if (parsed.isEmpty()) {
                 return Problem.of(Response.Status.BAD_REQUEST, "Invalid query",
                         "cursor must be the nextCursor of a previous page, not '" + cursor + "'");
@@ -294,14 +295,6 @@ public class TasksResource {
         };
     }
 
-    private static Optional<Long> parseId(String id) {
-        try {
-            long value = Long.parseLong(id);
-            return value > 0 ? Optional.of(value) : Optional.empty();
-        } catch (NumberFormatException e) {
-            return Optional.empty();
-        }
-    }
 
     private static Response notFound(String id) {
         return Problem.of(Response.Status.NOT_FOUND, "Task not found", "there is no task with id '" + id + "'");

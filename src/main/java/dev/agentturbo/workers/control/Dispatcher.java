@@ -245,16 +245,6 @@ public final class Dispatcher {
         }
     }
 
-    /** True while the node claims work (not drained, not stopping). */
-    public boolean claiming() {
-        lock.lock();
-        try {
-            return claiming;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /**
      * The fleet's active pauses (read with the heartbeat): this node claims no task of an executor paused for the
      * credential its own agents use, until the pause ends. Called on the dispatcher's thread.
@@ -303,11 +293,6 @@ public final class Dispatcher {
         } finally {
             lock.unlock();
         }
-    }
-
-    /** The executors this node starts no tasks of now. */
-    public java.util.Set<String> paused() {
-        return paused.keySet();
     }
 
     /** Writes the heartbeat (and reads what operators asked of the node) now rather than at its time. */

@@ -79,11 +79,6 @@ public final class OutputRecorder {
         return new Attempt(task);
     }
 
-    /** Lines not yet written. */
-    public long pending() {
-        return queue.size();
-    }
-
     /**
      * Writes what is left and ends the thread; waits up to {@code flush} for the database.
      */

@@ -1,6 +1,7 @@
 package dev.agentturbo.tasks.boundary;
 
 import dev.agentturbo.testing.ClaudeProgram;
+import dev.agentturbo.testing.Closing;
 import dev.agentturbo.testing.FakeMessagesApi;
 import dev.agentturbo.testing.MicroNode;
 import dev.agentturbo.testing.TestDatabase;
@@ -66,15 +67,7 @@ class LiveOutputIT {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[]{apiNode, worker, api, db}) {
-            if (c != null) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    // the others still close
-                }
-            }
-        }
+        Closing.all(apiNode, worker, api, db);
     }
 
     @Test
