@@ -82,6 +82,14 @@ public class Configuration {
 
     @Produces
     @Singleton
+    dev.agentturbo.agents.entity.BackOffSettings backOff() {
+        return new dev.agentturbo.agents.entity.BackOffSettings(
+                Duration.ofMillis(config.getValue("agentturbo.limits.backoff-first-millis", Integer.class)),
+                Duration.ofSeconds(config.getValue("agentturbo.limits.backoff-max-seconds", Integer.class)));
+    }
+
+    @Produces
+    @Singleton
     OutputSettings output() {
         return new OutputSettings(config.getValue("agentturbo.output.max-chars-per-task", Integer.class),
                 Duration.ofMillis(config.getValue("agentturbo.output.flush-millis", Integer.class)),

@@ -20,6 +20,14 @@ public interface AgentExecutor {
     }
 
     /**
+     * Why this node's agents of this executor cannot run at all for want of a credential, checked when the node
+     * starts (it may take a second); empty when they have one or the executor needs none.
+     */
+    default java.util.Optional<String> credentialProblem() {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * What is wrong with these options, one sentence a problem; empty when they are fine.
      *
      * @param privileged whether the submitter may ask for what only operators may (e.g. a privileged permission

@@ -65,6 +65,13 @@ public class AgentExecutors {
         return find(executor).map(AgentExecutor::credential).orElse("-");
     }
 
+    /** Each executor whose agents cannot run on this node for want of a credential, with why (takes a second). */
+    public Map<String, String> credentialProblems() {
+        Map<String, String> problems = new LinkedHashMap<>();
+        byName.forEach((name, e) -> e.credentialProblem().ifPresent(p -> problems.put(name, p)));
+        return problems;
+    }
+
     public List<String> names() {
         return byName.keySet().stream().sorted().toList();
     }

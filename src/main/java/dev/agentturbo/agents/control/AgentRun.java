@@ -1,6 +1,7 @@
 package dev.agentturbo.agents.control;
 
 import dev.agentturbo.agents.entity.AgentOutput;
+import dev.agentturbo.agents.entity.LimitSignal;
 import dev.agentturbo.tasks.entity.ClaimedTask;
 import jakarta.json.spi.JsonProvider;
 import jakarta.json.JsonObject;
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * @param workRoot where tasks without a working directory of their own get one
  */
 public record AgentRun(ClaimedTask task, JsonObject options, Path slotHome, Path workRoot, AgentOutput output,
-                       AtomicReference<AgentProcess> process, AtomicBoolean aborted) {
+                       LimitSignal limits, AtomicReference<AgentProcess> process, AtomicBoolean aborted) {
 
     /** Looked up once: JsonProvider.provider() searches the class path on every call. */
     private static final JsonProvider JSON = JsonProvider.provider();
@@ -28,11 +29,20 @@ public record AgentRun(ClaimedTask task, JsonObject options, Path slotHome, Path
 
     /** @param output where the agent's output goes as it arrives */
     public static AgentRun of(ClaimedTask task, Path slotHome, Path workRoot, AgentOutput output) {
+        return of(task, slotHome, workRoot, output, LimitSignal.NONE);
+    }
+
+    /**
+     * @param output where the agent's output goes as it arrives
+     * @param limits whom the agent tells, while it runs, that the API limits it
+     */
+    public static AgentRun of(ClaimedTask task, Path slotHome, Path workRoot, AgentOutput output, LimitSignal limits) {
         JsonObject options;
         try (var reader = JSON.createReader(new StringReader(task.optionsJson() == null ? "{}" : task.optionsJson()))) {
             options = reader.readObject();
         }
-        return new AgentRun(task, options, slotHome, workRoot, output, new AtomicReference<>(), new AtomicBoolean());
+        return new AgentRun(task, options, slotHome, workRoot, output, limits, new AtomicReference<>(),
+                new AtomicBoolean());
     }
 
     /** Remembers the process this attempt started, so that {@link #abort()} can kill it. */

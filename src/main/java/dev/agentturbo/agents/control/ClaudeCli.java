@@ -89,6 +89,42 @@ public final class ClaudeCli implements AgentExecutor {
         }
     }
 
+    /**
+     * Asks the program itself ({@code claude auth status}, which reads only local state) when the environment and
+     * the node user's login file hold no credential: a login the program keeps elsewhere (the macOS keychain)
+     * still counts. Empty when there is a credential, or when the program cannot say (not installed: its tasks
+     * fail with that reason).
+     */
+    @Override
+    public java.util.Optional<String> credentialProblem() {
+        if (!"none".equals(credential())) {
+            return java.util.Optional.empty();
+        }
+        List<String> args = new ArrayList<>(command);
+        args.addAll(List.of("auth", "status"));
+        try {
+            ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true);
+            pb.environment().clear();
+            pb.environment().putAll(confinement.environment(System.getenv(), environment));
+            Process p = pb.start();
+            p.getOutputStream().close();
+            String said = new String(p.getInputStream().readNBytes(64 * 1024), java.nio.charset.StandardCharsets.UTF_8);
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return java.util.Optional.empty();
+            }
+            return p.exitValue() != 0 && said.replace(" ", "").contains("\"loggedIn\":false")
+                    ? java.util.Optional.of("the claude program on this node has no credential (claude auth status:"
+                    + " not logged in): " + ClaudeStream.WHAT_TO_DO)
+                    : java.util.Optional.empty();
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Optional.empty();
+        }
+    }
+
     private static String fingerprint(byte[] secret) {
         try {
             byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(secret);
@@ -166,12 +202,24 @@ public final class ClaudeCli implements AgentExecutor {
             jakarta.json.JsonObject event = stream.accept(line);
             if (event == null) {
                 run.output().line("stdout", "stdout", line, null);
-            } else {
-                ClaudeEvents.Described shown = ClaudeEvents.describe(event);
-                run.output().line("stdout", shown.kind(), shown.text(), line);
+                return;
+            }
+            ClaudeEvents.Described shown = ClaudeEvents.describe(event);
+            run.output().line("stdout", shown.kind(), shown.text(), line);
+            ClaudeStream.ApiRetry retry = ClaudeStream.apiRetry(event);
+            if (retry != null && retry.refusedCredential()) {
+                // the program would retry a refused key for minutes: no try of it can succeed
+                process.killTree();
+            } else if (retry != null && retry.limited()) {
+                run.limits().rateLimited("claude: the API answered " + (retry.status() == null ? retry.error()
+                        : retry.status() + " (" + retry.error() + ")") + " to task " + run.task().id()
+                        + "; the program retries by itself", retry.delay());
             }
         });
         Outcome outcome = stream.outcome(exit);
+        if (outcome.kind() == Outcome.Kind.CREDENTIALS) {
+            return outcome;
+        }
         if (!stream.sawResult()) {
             String stderr = process.stderrTail();
             if (refusedToStart(exit, stream, stderr) && !run.isAborted()) {

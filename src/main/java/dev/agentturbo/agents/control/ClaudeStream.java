@@ -41,7 +41,45 @@ public final class ClaudeStream {
     private static final List<String> MONTHS = List.of("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
             "oct", "nov", "dec");
 
+    /** Said with every credentials outcome of the {@code claude} program: what the operator does about it. */
+    public static final String WHAT_TO_DO = "give this node's agents a valid credential: run `claude setup-token` and"
+            + " set CLAUDE_CODE_OAUTH_TOKEN (a subscription), or set ANTHROPIC_API_KEY, in the node's environment and"
+            + " restart the node (or run `claude login` as the node's user); a restart with another credential ends"
+            + " the pause for that node, POST /api/limits/{id}/lift ends it for all";
+
+    /**
+     * What the program prints (result text) when its credential is missing or refused, seen in 2.1.197: checked
+     * as prefixes, because the program offers no field for it when the API was never asked ("Not logged in").
+     */
+    private static final List<String> CREDENTIAL_TEXTS = List.of("not logged in", "invalid api key",
+            "oauth token revoked", "oauth token has expired", "failed to authenticate",
+            "your anthropic_api_key belongs to a disabled organization",
+            "your organization has disabled api key authentication", "credit balance is too low");
+
+    /**
+     * One {@code api_retry} line: the program will try the API again by itself.
+     *
+     * @param status the HTTP status the API answered, or null when it could not be reached
+     * @param error  the program's word for it ({@code rate_limit}, {@code authentication_failed}, …)
+     * @param delay  how long the program waits before it tries again
+     */
+    public record ApiRetry(Integer status, String error, java.time.Duration delay) {
+
+        /** The credential was refused: retrying will not help, and the program would go on for minutes. */
+        public boolean refusedCredential() {
+            return Integer.valueOf(401).equals(status) || "authentication_failed".equals(error);
+        }
+
+        /** The API is rate-limited (429) or overloaded (529): the fleet backs off. */
+        public boolean limited() {
+            return status != null && (status == 429 || status == 529)
+                    || "rate_limit".equals(error) || "overloaded".equals(error);
+        }
+    }
+
     private final Clock clock;
+    private ApiRetry refused;
+    private int limitedRetries;
     private String sessionId;
     private JsonObject result;
     private Instant rejectedUntil;
@@ -84,14 +122,38 @@ public final class ClaudeStream {
                 }
             }
             case "system" -> {
-                if ("api_retry".equals(event.getString("subtype", ""))) {
+                ApiRetry retry = apiRetry(event);
+                if (retry != null) {
                     apiRetries++;
+                    if (retry.refusedCredential() && refused == null) {
+                        refused = retry;
+                    }
+                    if (retry.limited()) {
+                        limitedRetries++;
+                    }
                 }
             }
             default -> {
             }
         }
         return event;
+    }
+
+    /** The retry the event announces, or null when it is not an {@code api_retry} line. */
+    public static ApiRetry apiRetry(JsonObject event) {
+        if (!"system".equals(event.getString("type", "")) || !"api_retry".equals(event.getString("subtype", ""))) {
+            return null;
+        }
+        Integer status = event.get("error_status") instanceof JsonNumber n ? n.intValue() : null;
+        String error = event.get("error") instanceof jakarta.json.JsonString s ? s.getString() : "";
+        java.time.Duration delay = event.get("retry_delay_ms") instanceof JsonNumber n
+                ? java.time.Duration.ofMillis(Math.max(0, n.longValue())) : null;
+        return new ApiRetry(status, error, delay);
+    }
+
+    /** True once the program said it retries because its credential was refused. */
+    public boolean credentialRefused() {
+        return refused != null;
     }
 
     public String sessionId() {
@@ -110,6 +172,11 @@ public final class ClaudeStream {
 
     /** Decides the attempt from what was read and the program's exit code. */
     public Outcome outcome(int exitCode) {
+        if (result == null && refused != null) {
+            return new Outcome(Outcome.Kind.CREDENTIALS, null, "the API refused the credential of claude (status "
+                    + refused.status() + ", " + refused.error() + "): " + WHAT_TO_DO, exitCode, null, null, null,
+                    null, sessionId, null);
+        }
         if (result == null) {
             // the session id of the init line still names the transcript the program kept
             return new Outcome(Outcome.Kind.RETRYABLE, null, "claude exited with " + exitCode
@@ -136,6 +203,20 @@ public final class ClaudeStream {
         }
         String subtype = result.getString("subtype", "");
         Integer status = result.get("api_error_status") instanceof JsonNumber n ? n.intValue() : null;
+        String said = text == null ? "" : text.strip().toLowerCase(Locale.ROOT);
+        if (Integer.valueOf(401).equals(status) || refused != null
+                || CREDENTIAL_TEXTS.stream().anyMatch(said::startsWith)) {
+            return new Outcome(Outcome.Kind.CREDENTIALS, text, "claude has no valid credential ("
+                    + (text == null || text.isBlank() ? "API status " + status : text) + "): " + WHAT_TO_DO, exitCode,
+                    cost, inputTokens, outputTokens, turns, session, null);
+        }
+        if (status != null && (status == 429 || status == 529) || said.startsWith("repeated 529")) {
+            return new Outcome(Outcome.Kind.RATE_LIMITED, text, "the API stayed "
+                    + (Integer.valueOf(429).equals(status) ? "rate-limited (429)" : "overloaded (529)")
+                    + (limitedRetries > 0 ? " through " + limitedRetries + " retries of claude" : "")
+                    + (text == null || text.isBlank() ? "" : ": " + text), exitCode, cost, inputTokens, outputTokens,
+                    turns, session, null);
+        }
         String error = "claude reported an error"
                 + (subtype.isEmpty() || "success".equals(subtype) ? "" : " (" + subtype + ")")
                 + (status == null ? "" : " (API status " + status + ")")

@@ -11,6 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +41,38 @@ public class ExecutorLimits {
                    reason = EXCLUDED.reason, lifted_at = NULL, lifted_by = NULL
             RETURNING since = now(), pg_notify('agent_turbo_limits', executor)
             """;
+
+    // The rate-limit row of an executor and credential, locked: how many back-offs in a row, and whether the last
+    // one is still on or ended less than the quiet spell ago.
+    private static final String STRIKES = """
+            SELECT strikes, lifted_at IS NULL AND until > now(),
+                   lifted_at IS NULL AND until > now() - make_interval(secs => ?)
+              FROM executor_limits
+             WHERE executor = ? AND credential = ? AND kind = 'rate-limit'
+               FOR UPDATE
+            """;
+
+    // A back-off: a new one, or the one that is on lengthened to at least the new end.
+    private static final String BACK_OFF = """
+            INSERT INTO executor_limits AS l (executor, credential, kind, until, reason, strikes)
+            VALUES (?, ?, 'rate-limit', now() + make_interval(secs => ?), ?, ?)
+            ON CONFLICT (executor, credential, kind) DO UPDATE
+               SET since = CASE WHEN l.lifted_at IS NULL AND l.until > now() THEN l.since ELSE now() END,
+                   until = CASE WHEN l.lifted_at IS NULL AND l.until > now()
+                                THEN greatest(l.until, EXCLUDED.until) ELSE EXCLUDED.until END,
+                   strikes = EXCLUDED.strikes, reason = EXCLUDED.reason, lifted_at = NULL, lifted_by = NULL
+            RETURNING since = now(), until, strikes, pg_notify('agent_turbo_limits', executor)
+            """;
+
+    /**
+     * A back-off the fleet keeps from a rate-limited API.
+     *
+     * @param began   whether this began it (none was on)
+     * @param until   when it ends
+     * @param strikes how many back-offs in a row, this one included
+     */
+    public record BackOff(boolean began, Instant until, int strikes) {
+    }
 
     static final String ACTIVE = "lifted_at IS NULL AND (until IS NULL OR until > now())";
 
@@ -94,6 +127,48 @@ public class ExecutorLimits {
                 return rs.getBoolean(1);
             }
         }
+    }
+
+    /**
+     * Backs an executor off for a credential, fleet-wide, in the caller's transaction, after the API answered
+     * "rate limited" or "overloaded". While a back-off is on, more reports only lengthen it to what the server
+     * asked ({@code retryAfter}): they are the same episode seen by several agents. A report within {@code quiet}
+     * of the end of the last back-off is the next strike: the back-off is {@code length.apply(strikes)} (which
+     * grows and jitters), or {@code retryAfter} when that is longer. After a quiet spell the count starts again.
+     */
+    public static BackOff backOff(Connection c, String executor, String credential, Duration retryAfter,
+                                  String reason, java.util.function.IntFunction<Duration> length, Duration quiet)
+            throws SQLException {
+        int strikes = 1;
+        boolean on = false;
+        try (PreparedStatement ps = c.prepareStatement(STRIKES)) {
+            ps.setDouble(1, quiet.toMillis() / 1000.0);
+            ps.setString(2, executor);
+            ps.setString(3, credential);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    on = rs.getBoolean(2);
+                    strikes = on ? rs.getInt(1) : rs.getBoolean(3) ? rs.getInt(1) + 1 : 1;
+                }
+            }
+        }
+        Duration asked = retryAfter == null || retryAfter.isNegative() ? Duration.ZERO : retryAfter;
+        Duration wait = on ? asked : max(asked, length.apply(strikes));
+        try (PreparedStatement ps = c.prepareStatement(BACK_OFF)) {
+            ps.setString(1, executor);
+            ps.setString(2, credential);
+            ps.setDouble(3, wait.toMillis() / 1000.0);
+            ps.setString(4, reason.length() > 1000 ? reason.substring(0, 1000) + " …" : reason);
+            ps.setInt(5, strikes);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new BackOff(rs.getBoolean(1), rs.getTimestamp(2).toInstant(), rs.getInt(3));
+            }
+        }
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     /** The active pauses, the longest-standing first, each with the tasks of its executor waiting. */

@@ -335,6 +335,9 @@ public final class TaskLeases {
             }
             case USAGE_LIMITED -> release(c, task, o.resumeAt(), "usage limit reached; resumes at " + o.resumeAt());
             case RELEASED -> release(c, task, null, o.error());
+            // back to the queue at once, not counted: nodes of the same credential pass it over while the fleet
+            // backs off or pauses; nodes of another credential may run it
+            case RATE_LIMITED, CREDENTIALS -> release(c, task, null, o.error());
             case CANCELLED -> {
                 try (PreparedStatement ps = c.prepareStatement(CANCELLED)) {
                     ps.setString(1, o.error());

@@ -6,7 +6,8 @@ import java.time.Instant;
 /**
  * What one attempt of a task came to, and what should happen next.
  *
- * @param resumeAt for {@link Kind#USAGE_LIMITED}: when the subscription's window resets; else null
+ * @param resumeAt for {@link Kind#USAGE_LIMITED}: when the subscription's window resets; for
+ *                 {@link Kind#RATE_LIMITED}: the earliest time the server said to try again (may be null); else null
  */
 public record Outcome(Kind kind, String result, String error, Integer exitCode, BigDecimal costUsd,
                       Long inputTokens, Long outputTokens, Integer numTurns, String sessionId, Instant resumeAt) {
@@ -20,6 +21,17 @@ public record Outcome(Kind kind, String result, String error, Integer exitCode, 
         PERMANENT,
         /** The subscription's usage limit was reached: back to the queue until {@code resumeAt}, attempt not counted. */
         USAGE_LIMITED,
+        /**
+         * The API kept answering "rate limited" (429) or "overloaded" (529): the task goes back to the queue, its
+         * attempt not counted, and the executor backs off for that credential fleet-wide.
+         */
+        RATE_LIMITED,
+        /**
+         * The agent's credential was refused or is missing (not logged in, invalid or expired key or token): the
+         * task goes back to the queue, its attempt not counted, and the executor pauses for that credential until
+         * an operator lifts the pause or a node brings other credentials.
+         */
+        CREDENTIALS,
         /** The node gave the task back before the agent finished (it is stopping): back to the queue, not counted. */
         RELEASED,
         /** A user asked to cancel the task and its agent was killed. */
@@ -36,6 +48,26 @@ public record Outcome(Kind kind, String result, String error, Integer exitCode, 
 
     public static Outcome permanent(String error) {
         return new Outcome(Kind.PERMANENT, null, error, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * The API answered 429 or 529 until the agent gave up.
+     *
+     * @param notBefore the earliest time the server said to try again ({@code retry-after}), or null
+     */
+    public static Outcome rateLimited(String error, Instant notBefore) {
+        return new Outcome(Kind.RATE_LIMITED, null, error, null, null, null, null, null, null, notBefore);
+    }
+
+    /** The agent's credential was refused or is missing; {@code error} says what the operator should do. */
+    public static Outcome credentials(String error) {
+        return new Outcome(Kind.CREDENTIALS, null, error, null, null, null, null, null, null, null);
+    }
+
+    /** The same outcome of another kind (an executor reclassifies what it read). */
+    public Outcome as(Kind newKind, String newError) {
+        return new Outcome(newKind, result, newError, exitCode, costUsd, inputTokens, outputTokens, numTurns,
+                sessionId, resumeAt);
     }
 
     /** The node gives the task back unfinished; it runs again at once elsewhere, the attempt not counted. */

@@ -57,6 +57,13 @@ public final class Dispatcher {
     public record Ended(Lease lease, Outcome outcome, Duration retryDelay) {
     }
 
+    /**
+     * What the node learnt about an executor's API outside an attempt's end, written with the next round: a
+     * {@code rate-limit} an agent saw while it runs, or missing {@code credentials} found at start.
+     */
+    private record Signal(String executor, String kind, Duration retryAfter, String reason) {
+    }
+
     private final WorkerSettings settings;
     private final TaskLeases leases;
     private final Housekeeping housekeeping;
@@ -70,8 +77,10 @@ public final class Dispatcher {
     // guarded by lock
     private final ArrayDeque<Slot> idle = new ArrayDeque<>();
     private final List<Ended> outbox = new ArrayList<>();
+    private final List<Signal> signals = new ArrayList<>();
     private long oldestEnding;
     private boolean rung = true;
+    private boolean limitsChanged;
     private boolean lastClaimFull;
     private boolean claiming = true;
     private boolean closing;
@@ -79,6 +88,7 @@ public final class Dispatcher {
     private final java.util.function.Function<String, String> credentialOf;
     /** Executors this node may not start now (paused for its credential), and when the first pause ends. */
     private volatile Map<String, java.time.Instant> paused = Map.of();
+    private volatile Backoff backOff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(5));
     private String state = "active";
     private long nextPoll;
     private long nextRenewal;
@@ -130,6 +140,15 @@ public final class Dispatcher {
         this.thread = threads.newThread(this::loop);
         thread.setName("agent-turbo-dispatcher");
         thread.setDaemon(true);
+    }
+
+    /**
+     * How long the fleet backs off an executor whose API answers "rate limited" or "overloaded": {@code first},
+     * doubling with each back-off in a row up to {@code max}, with jitter. Set before {@link #start()}.
+     */
+    public Dispatcher backingOff(Duration first, Duration max) {
+        this.backOff = new Backoff(first, max);
+        return this;
     }
 
     public Dispatcher start() {
@@ -295,6 +314,50 @@ public final class Dispatcher {
         }
     }
 
+    /**
+     * An agent saw the API answer "rate limited" (429) or "overloaded" (529) while it runs: the next round backs
+     * the executor off fleet-wide for this node's credential, and this node starts none of its tasks meanwhile.
+     * Reports while this node already backs off for longer are dropped. Any thread; returns at once.
+     */
+    public void rateLimited(String executor, Duration retryAfter, String reason) {
+        java.time.Instant until = paused.get(executor);
+        if (until != null && until.isAfter(java.time.Instant.now().plus(retryAfter == null ? Duration.ZERO : retryAfter))) {
+            return;
+        }
+        signal(new Signal(executor, "rate-limit", retryAfter, reason));
+    }
+
+    /** This node's agents of an executor have no credential: it is paused for that credential until lifted. */
+    public void missingCredential(String executor, String reason) {
+        signal(new Signal(executor, "credentials", null, reason));
+    }
+
+    private void signal(Signal s) {
+        lock.lock();
+        try {
+            if (!closing && signals.stream().noneMatch(x -> x.executor().equals(s.executor()) && x.kind().equals(s.kind()))) {
+                signals.add(s);
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A pause began or was lifted somewhere in the fleet (NOTIFY): the next round reads the active pauses before
+     * it claims, so that a task released by a node that met a limit is not claimed here into the same limit.
+     */
+    public void limitsChanged() {
+        lock.lock();
+        try {
+            limitsChanged = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Writes the heartbeat (and reads what operators asked of the node) now rather than at its time. */
     public void beatNow() {
         lock.lock();
@@ -361,10 +424,10 @@ public final class Dispatcher {
     // --- the dispatcher thread ----------------------------------------------------------------------------------
 
     /** What one pass of the loop does. */
-    private record Round(List<Ended> ended, List<Slot> slots, boolean renew, boolean beat, boolean promote,
-                         String state) {
+    private record Round(List<Ended> ended, List<Slot> slots, List<Signal> signals, boolean readLimits,
+                         boolean renew, boolean beat, boolean promote, String state) {
         boolean dispatches() {
-            return !ended.isEmpty() || !slots.isEmpty();
+            return !ended.isEmpty() || !slots.isEmpty() || !signals.isEmpty() || readLimits;
         }
     }
 
@@ -442,9 +505,14 @@ public final class Dispatcher {
                         || now - oldestEnding >= GATHER_NANOS);
                 boolean claim = claiming && !idle.isEmpty() && (rung || lastClaimFull || now - nextPoll >= 0)
                         && (outbox.isEmpty() || record);
-                if (renew || beat || promote || claim || record) {
+                boolean signal = !signals.isEmpty() || limitsChanged;
+                if (renew || beat || promote || claim || record || signal) {
                     List<Ended> ended = List.copyOf(outbox);
                     outbox.clear();
+                    List<Signal> said = List.copyOf(signals);
+                    signals.clear();
+                    boolean readLimits = limitsChanged;
+                    limitsChanged = false;
                     List<Slot> slots = new ArrayList<>();
                     if (claim) {
                         // one slot per number: a slot started again may meet its predecessor on the way out
@@ -464,7 +532,7 @@ public final class Dispatcher {
                     if (beat || promote) {
                         nextPromote = Long.MAX_VALUE;
                     }
-                    return new Round(ended, slots, renew, beat, promote, state);
+                    return new Round(ended, slots, said, readLimits, renew, beat, promote, state);
                 }
                 long wait = nextBeat - now;
                 if (!held.isEmpty()) {
@@ -498,6 +566,8 @@ public final class Dispatcher {
                     oldestEnding = System.nanoTime();
                 }
                 outbox.addAll(0, round.ended());
+                signals.addAll(0, round.signals());
+                limitsChanged |= round.readLimits();
                 for (Slot s : round.slots()) {
                     if (!idle.contains(s)) {
                         idle.addFirst(s);
@@ -568,31 +638,22 @@ public final class Dispatcher {
         List<Ended> toWrite = round.ended().stream().filter(e -> e.outcome() != null).toList();
         String[] after = toWrite.isEmpty() ? new String[0] : leases.record(c, toWrite.stream()
                 .map(e -> new TaskLeases.Ending(e.lease().task(), e.outcome(), e.retryDelay())).toList());
+        if (round.readLimits()) {
+            limits(WorkerRegistry.activeLimits(c));
+        }
+        // an executor whose limit an ending or an agent of this very round met is not claimed again in it
+        java.util.Set<String> skip = new java.util.HashSet<>(paused.keySet());
+        toWrite.stream().filter(e -> LIMITS.contains(e.outcome().kind()))
+                .forEach(e -> skip.add(e.lease().task().executor()));
+        round.signals().forEach(sig -> skip.add(sig.executor()));
         List<ClaimedTask> claimed = List.of();
         if (!round.slots().isEmpty()) {
             int[] numbers = round.slots().stream().mapToInt(Slot::number).toArray();
-            // an executor whose usage limit an ending of this very round met is not claimed again in it
-            java.util.Set<String> skip = new java.util.HashSet<>(paused.keySet());
-            toWrite.stream().filter(e -> e.outcome().kind() == Outcome.Kind.USAGE_LIMITED)
-                    .forEach(e -> skip.add(e.lease().task().executor()));
             claimed = leases.claim(c, settings.workerId(), numbers, settings.lease(), skip);
         }
-        // an agent met its credential's usage limit: the executor pauses for that credential, fleet-wide
         Map<String, java.time.Instant> newlyPaused = new HashMap<>();
         List<String> began = new ArrayList<>();
-        for (int i = 0; i < toWrite.size(); i++) {
-            Outcome o = toWrite.get(i).outcome();
-            if (o.kind() == Outcome.Kind.USAGE_LIMITED && o.resumeAt() != null && after[i] != null) {
-                ClaimedTask t = toWrite.get(i).lease().task();
-                String credential = credentialOf.apply(t.executor());
-                if (dev.agentturbo.agents.control.ExecutorLimits.pause(c, t.executor(), credential, "usage-limit",
-                        o.resumeAt(), "usage limit reached (task " + t.id() + " on " + settings.workerId() + ")")) {
-                    began.add(t.executor() + " (" + credential + ") paused fleet-wide until " + o.resumeAt()
-                            + ": usage limit reached by task " + t.id() + " on " + settings.workerId());
-                }
-                newlyPaused.merge(t.executor(), o.resumeAt(), (a, b) -> a.isAfter(b) ? a : b);
-            }
-        }
+        limit(c, toWrite, after, round.signals(), newlyPaused, began);
         boolean readyAgain = false;
         for (String status : after) {
             readyAgain |= "pending".equals(status);
@@ -614,6 +675,85 @@ public final class Dispatcher {
             LOG.log(java.util.logging.Level.SEVERE, "node " + settings.workerId() + ": could not hand out what was"
                     + " written; leases it could not hand out expire", e);
         }
+    }
+
+    private static final java.util.Set<Outcome.Kind> LIMITS = java.util.EnumSet.of(Outcome.Kind.USAGE_LIMITED,
+            Outcome.Kind.RATE_LIMITED, Outcome.Kind.CREDENTIALS);
+
+    /**
+     * Writes the fleet's limits that this round's endings and signals met, in its transaction: a usage limit
+     * pauses the executor for the credential until the reset; a rate limit backs it off (once per executor a
+     * round); missing or refused credentials pause it until lifted.
+     */
+    private void limit(Connection c, List<Ended> toWrite, String[] after, List<Signal> said,
+                       Map<String, java.time.Instant> newlyPaused, List<String> began) throws SQLException {
+        Map<String, Signal> rateLimits = new java.util.LinkedHashMap<>();
+        Map<String, String> credentials = new java.util.LinkedHashMap<>();
+        String node = settings.workerId();
+        for (int i = 0; i < toWrite.size(); i++) {
+            Outcome o = toWrite.get(i).outcome();
+            ClaimedTask t = toWrite.get(i).lease().task();
+            if (after[i] == null) {
+                continue; // fenced out: not this node's to say
+            }
+            switch (o.kind()) {
+                case USAGE_LIMITED -> {
+                    if (o.resumeAt() != null) {
+                        String credential = credentialOf.apply(t.executor());
+                        if (dev.agentturbo.agents.control.ExecutorLimits.pause(c, t.executor(), credential,
+                                "usage-limit", o.resumeAt(), "usage limit reached (task " + t.id() + " on " + node + ")")) {
+                            began.add(t.executor() + " (" + credential + ") paused fleet-wide until " + o.resumeAt()
+                                    + ": usage limit reached by task " + t.id() + " on " + node);
+                        }
+                        newlyPaused.merge(t.executor(), o.resumeAt(), (a, b) -> a.isAfter(b) ? a : b);
+                    }
+                }
+                case RATE_LIMITED -> {
+                    Duration asked = o.resumeAt() == null ? null
+                            : Duration.between(java.time.Instant.now(), o.resumeAt());
+                    rateLimits.merge(t.executor(), new Signal(t.executor(), "rate-limit", asked, o.error()
+                            + " (task " + t.id() + " on " + node + ")"), (a, b) -> longer(a, b));
+                }
+                case CREDENTIALS -> credentials.putIfAbsent(t.executor(), o.error() + " (task " + t.id() + " on "
+                        + node + ")");
+                default -> {
+                }
+            }
+        }
+        for (Signal sig : said) {
+            if (sig.kind().equals("credentials")) {
+                credentials.putIfAbsent(sig.executor(), sig.reason() + " (node " + node + ")");
+            } else {
+                rateLimits.merge(sig.executor(), new Signal(sig.executor(), sig.kind(), sig.retryAfter(),
+                        sig.reason() + " (node " + node + ")"), (a, b) -> longer(a, b));
+            }
+        }
+        Backoff policy = backOff;
+        for (Signal sig : rateLimits.values()) {
+            String credential = credentialOf.apply(sig.executor());
+            var b = dev.agentturbo.agents.control.ExecutorLimits.backOff(c, sig.executor(), credential,
+                    sig.retryAfter(), sig.reason(), policy::after, policy.max());
+            if (b.began()) {
+                began.add(sig.executor() + " (" + credential + ") backs off fleet-wide until " + b.until()
+                        + " (back-off " + b.strikes() + " in a row): " + sig.reason());
+            }
+            newlyPaused.merge(sig.executor(), b.until(), (a, x) -> a.isAfter(x) ? a : x);
+        }
+        for (var e : credentials.entrySet()) {
+            String credential = credentialOf.apply(e.getKey());
+            if (dev.agentturbo.agents.control.ExecutorLimits.pause(c, e.getKey(), credential, "credentials", null,
+                    e.getValue())) {
+                began.add(e.getKey() + " (" + credential + ") paused fleet-wide until lifted: " + e.getValue());
+            }
+            newlyPaused.put(e.getKey(), java.time.Instant.MAX);
+        }
+    }
+
+    private static Signal longer(Signal a, Signal b) {
+        if (a.retryAfter() == null) {
+            return b;
+        }
+        return b.retryAfter() != null && b.retryAfter().compareTo(a.retryAfter()) > 0 ? b : a;
     }
 
     /** After the commit: forget the recorded leases, log, and give each claimed task to its slot. */
@@ -677,6 +817,7 @@ public final class Dispatcher {
             case SUCCEEDED -> "agent succeeded";
             case RETRYABLE -> o.error() + ("scheduled".equals(to) ? " (retry in " + e.retryDelay().toMillis() + " ms)" : "");
             case USAGE_LIMITED -> "usage limit reached; resumes at " + o.resumeAt();
+            case RATE_LIMITED, CREDENTIALS -> o.error() + " (attempt not counted)";
             default -> o.error();
         };
         LOG.info(TaskQueue.transition(task, "running", to, reason));

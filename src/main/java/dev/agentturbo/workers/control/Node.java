@@ -75,6 +75,8 @@ public class Node {
     OutputSettings outputSettings;
     @Inject
     dev.agentturbo.agents.control.AgentExecutors executors;
+    @Inject
+    dev.agentturbo.agents.entity.BackOffSettings backOff;
 
     private volatile Dispatcher dispatcher;
     private volatile OutputRecorder recorder;
@@ -113,8 +115,15 @@ public class Node {
             DatabaseLink link = new DatabaseLink(connections, "agent-turbo-dispatcher", settings.lease(),
                     settings.lease().dividedBy(2));
             dispatcher = new Dispatcher(settings, new TaskLeases(), registry, link, host(), version(),
-                    board::open, board::wanted, this::apply, executors::credentialOf, threads).start();
+                    board::open, board::wanted, this::apply, executors::credentialOf, threads)
+                    .backingOff(backOff.first(), backOff.max()).start();
             board.use(dispatcher);
+            Dispatcher d = dispatcher;
+            // a node whose agents have no credential says so at once (a pause of its credential), not with a task
+            timer.execute(() -> executors.credentialProblems().forEach((executor, problem) -> {
+                LOG.warning(() -> "node " + settings.workerId() + ": " + executor + " agents cannot run: " + problem);
+                d.missingCredential(executor, problem);
+            }));
             keeper = timer.scheduleWithFixedDelay(this::keepSlots, 0, settings.heartbeat().toMillis(),
                     TimeUnit.MILLISECONDS);
             LOG.info(() -> "node " + settings.workerId() + " started with " + board.wanted() + " agent slots");
@@ -168,7 +177,8 @@ public class Node {
         }
         int wanted = board.wanted();
         if (wanted > 0 && jobs == null) {
-            signals = new TaskSignals(connections, d::ring, board::cancel, settings.workerId(), d::beatNow).start();
+            signals = new TaskSignals(connections, d::ring, board::cancel, settings.workerId(), d::beatNow,
+                    d::limitsChanged).start();
             jobs = new SlotJobs(BatchRuntime::getJobOperator, board, settings.workerId());
         }
         if (jobs != null) {

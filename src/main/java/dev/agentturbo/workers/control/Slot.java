@@ -189,7 +189,8 @@ public final class Slot {
         }
         Optional<OutputRecorder.Attempt> output = recorder.get().map(r -> r.open(task));
         AgentRun run = AgentRun.of(task, settings.workRoot().resolve("slot-" + number),
-                settings.workRoot().resolve("tasks"), output.map(o -> (AgentOutput) o).orElse(AgentOutput.NONE));
+                settings.workRoot().resolve("tasks"), output.map(o -> (AgentOutput) o).orElse(AgentOutput.NONE),
+                (reason, retryAfter) -> dispatcher.rateLimited(task.executor(), retryAfter, reason));
         Future<Outcome> agent;
         try {
             agent = runner.submit(() -> executor.get().run(run));

@@ -36,6 +36,7 @@ public final class TaskSignals implements AutoCloseable {
     private final LongConsumer onCancel;
     private final String workerId;
     private final Runnable onWanted;
+    private final Runnable onLimits;
     private final OutageLog outage;
     private final Thread thread;
     private volatile boolean running = true;
@@ -52,6 +53,13 @@ public final class TaskSignals implements AutoCloseable {
      */
     public TaskSignals(DirectConnections connections, Runnable onReady, LongConsumer onCancel, String workerId,
                        Runnable onWanted) {
+        this(connections, onReady, onCancel, workerId, onWanted, onWanted);
+    }
+
+    /** @param onLimits runs when a pause of the fleet began or was lifted (NOTIFY on the limits channel) */
+    public TaskSignals(DirectConnections connections, Runnable onReady, LongConsumer onCancel, String workerId,
+                       Runnable onWanted, Runnable onLimits) {
+        this.onLimits = onLimits;
         this.connections = connections;
         this.onReady = onReady;
         this.onCancel = onCancel;
@@ -120,7 +128,7 @@ public final class TaskSignals implements AutoCloseable {
             if (TaskQueue.READY_CHANNEL.equals(n.getName())) {
                 ready = true;
             } else if (ExecutorLimits.CHANNEL.equals(n.getName())) {
-                onWanted.run(); // a pause began or was lifted: read the pauses now
+                onLimits.run(); // a pause began or was lifted: read the pauses before the next claim
             } else if (WORKERS_CHANNEL.equals(n.getName())) {
                 if (n.getParameter().equals(workerId)) {
                     onWanted.run();

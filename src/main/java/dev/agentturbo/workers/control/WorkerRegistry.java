@@ -123,11 +123,22 @@ public class WorkerRegistry {
         }
     }
 
+    /** The fleet's active pauses (id, executor, credential, kind and until only), on the caller's connection. */
+    public static List<ExecutorLimit> activeLimits(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + LIMITS); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return unpack(rs.getString(1));
+        }
+    }
+
     private static Wanted wanted(ResultSet rs) throws SQLException {
         int slots = rs.getInt(1);
         Integer wanted = rs.wasNull() ? null : slots;
+        return new Wanted(wanted, rs.getBoolean(2), unpack(rs.getString(3)));
+    }
+
+    private static List<ExecutorLimit> unpack(String packed) {
         List<ExecutorLimit> limits = new ArrayList<>();
-        String packed = rs.getString(3);
         if (packed != null) {
             for (String one : packed.split("\u001e")) {
                 String[] f = one.split("\u001f", -1);
@@ -135,7 +146,7 @@ public class WorkerRegistry {
                         f[4].isEmpty() ? null : java.time.Instant.ofEpochMilli(Long.parseLong(f[4])), null, 0));
             }
         }
-        return new Wanted(wanted, rs.getBoolean(2), limits);
+        return limits;
     }
 
     /** Asks a node to drain (true) or to take work again (false); false when there is no such node. */

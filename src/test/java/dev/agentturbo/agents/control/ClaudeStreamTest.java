@@ -62,14 +62,14 @@ class ClaudeStreamTest {
     }
 
     @Test
-    void aRateLimitWithAnApiKeyIsRetryableAfterTheProgramsOwnRetries() {
+    void aRateLimitThatOutlastsTheProgramsOwnRetriesBacksOffAndCountsNoAttempt() {
         // one api_retry line, then is_error true with subtype success and api_error_status 429; exit code 1
         ClaudeStream stream = read("api-key-429.jsonl");
         Outcome outcome = stream.outcome(1);
 
-        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind());
-        assertEquals("claude reported an error (API status 429): API Error: Request rejected (429) · slow down",
-                outcome.error());
+        assertEquals(Outcome.Kind.RATE_LIMITED, outcome.kind());
+        assertEquals("the API stayed rate-limited (429) through 1 retries of claude: API Error: Request rejected (429)"
+                + " · slow down", outcome.error());
         assertNull(outcome.resumeAt());
         assertEquals(1, outcome.exitCode());
         assertEquals(0, BigDecimal.ZERO.compareTo(outcome.costUsd()));
@@ -77,13 +77,13 @@ class ClaudeStreamTest {
     }
 
     @Test
-    void theSubscriptionsPlainRateLimitIsNoUsageLimit() {
+    void theSubscriptionsPlainRateLimitIsNoUsageLimitButABackOff() {
         // rate_limit_event "rejected" without resetsAt, text "(not your usage limit)"
         Outcome outcome = read("subscription-429.jsonl").outcome(1);
 
-        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind());
+        assertEquals(Outcome.Kind.RATE_LIMITED, outcome.kind());
         assertNull(outcome.resumeAt());
-        assertTrue(outcome.error().contains("API status 429"), outcome.error());
+        assertTrue(outcome.error().startsWith("the API stayed rate-limited (429)"), outcome.error());
     }
 
     @Test
@@ -222,6 +222,52 @@ class ClaudeStreamTest {
         stream.accept(result.toString());
         Outcome outcome = stream.outcome(1);
         return outcome.kind() == Outcome.Kind.USAGE_LIMITED ? outcome.resumeAt() : null;
+    }
+
+    @Test
+    void notLoggedInIsACredentialsPauseNotAFailure() {
+        // no credential at all: the program asks nothing of the API and prints its own message (2.1.197)
+        Outcome outcome = read("not-logged-in.jsonl").outcome(1);
+
+        assertEquals(Outcome.Kind.CREDENTIALS, outcome.kind());
+        assertTrue(outcome.error().startsWith("claude has no valid credential (Not logged in · Please run /login): "
+                + "give this node's agents a valid credential: run `claude setup-token`"), outcome.error());
+    }
+
+    @Test
+    void aRefusedSubscriptionTokenIsACredentialsPause() {
+        // two api_retry lines with error_status 401, then "Failed to authenticate" with api_error_status 401
+        Outcome outcome = read("subscription-401.jsonl").outcome(1);
+
+        assertEquals(Outcome.Kind.CREDENTIALS, outcome.kind());
+        assertTrue(outcome.error().contains("Failed to authenticate. API Error: 401"), outcome.error());
+    }
+
+    @Test
+    void aRefusedKeyIsKnownAtTheFirstRetryOfTheProgram() {
+        // with an API key the program retries a 401 for minutes: the first api_retry line is enough to stop it
+        ClaudeStream stream = read("api-key-401-retrying.jsonl");
+
+        assertTrue(stream.credentialRefused());
+        Outcome outcome = stream.outcome(143);
+        assertEquals(Outcome.Kind.CREDENTIALS, outcome.kind());
+        assertTrue(outcome.error().startsWith("the API refused the credential of claude (status 401, "
+                + "authentication_failed): give this node's agents"), outcome.error());
+    }
+
+    @Test
+    void apiRetryLinesSayWhetherTheFleetShouldBackOff() {
+        var limited = ClaudeStream.apiRetry(jakarta.json.Json.createReader(new java.io.StringReader(
+                "{\"type\":\"system\",\"subtype\":\"api_retry\",\"attempt\":1,\"max_retries\":10,"
+                        + "\"retry_delay_ms\":1500.5,\"error_status\":529,\"error\":\"overloaded\"}")).readObject());
+        assertTrue(limited.limited());
+        assertEquals(java.time.Duration.ofMillis(1500), limited.delay());
+        var unreachable = ClaudeStream.apiRetry(jakarta.json.Json.createReader(new java.io.StringReader(
+                "{\"type\":\"system\",\"subtype\":\"api_retry\",\"error_status\":null,\"error\":\"unknown\"}"))
+                .readObject());
+        assertTrue(!unreachable.limited() && !unreachable.refusedCredential());
+        assertNull(ClaudeStream.apiRetry(jakarta.json.Json.createObjectBuilder().add("type", "system")
+                .add("subtype", "init").build()));
     }
 
     private static ClaudeStream read(String file) {
