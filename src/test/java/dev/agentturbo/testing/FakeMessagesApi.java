@@ -42,7 +42,7 @@ public final class FakeMessagesApi implements AutoCloseable {
     /** The model named in replies when a request names none; one the program knows the price of. */
     public static final String DEFAULT_MODEL = "claude-sonnet-4-5";
 
-    private sealed interface Mode permits Reply, ToolThenReply, RateLimit, UsageLimit, Hang {
+    private sealed interface Mode permits Reply, ToolThenReply, RateLimit, UsageLimit, Hang, Unauthorized {
     }
 
     private record Reply(String text, long inputTokens, long outputTokens) implements Mode {
@@ -58,6 +58,9 @@ public final class FakeMessagesApi implements AutoCloseable {
     }
 
     private record Hang() implements Mode {
+    }
+
+    private record Unauthorized() implements Mode {
     }
 
     private final HttpServer server;
@@ -132,6 +135,12 @@ public final class FakeMessagesApi implements AutoCloseable {
     /** Messages requests are accepted and never answered, until this server closes. */
     public FakeMessagesApi hang() {
         mode.set(new Hang());
+        return this;
+    }
+
+    /** Every Messages request gets 401 {@code authentication_error}: the key or token is refused. */
+    public FakeMessagesApi refuseCredentials() {
+        mode.set(new Unauthorized());
         return this;
     }
 
@@ -222,6 +231,8 @@ public final class FakeMessagesApi implements AutoCloseable {
             headers.add("anthropic-ratelimit-unified-5h-reset", reset);
             headers.add("anthropic-ratelimit-unified-representative-claim", "five_hour");
             json(exchange, 429, error("rate_limit_error", "This request would exceed your usage limit (fake)"));
+        } else if (current instanceof Unauthorized) {
+            json(exchange, 401, error("authentication_error", "invalid x-api-key (fake)"));
         } else if (current instanceof Hang) {
             try {
                 closing.await();
