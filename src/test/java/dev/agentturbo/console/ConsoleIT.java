@@ -303,11 +303,14 @@ class ConsoleIT {
         String fleet = text(By.cssSelector(".fleet-pause"));
         assertTrue(fleet.contains("claude-cli paused for the whole fleet") && fleet.matches("(?s).*credential oauth:[0-9a-f]{12}.*")
                 && fleet.matches("(?s).*Resumes by itself in 1 h 59 min \\d+ s.*"), fleet);
+        assertTrue(fleet.contains("usage limit reached (task " + id), "with its reason: " + fleet);
         screenshot("dashboard-usage-limit");
         node.post("/api/tasks/" + id + "/cancel", "");
         api.replyWith("Done.");
-        var limits = json(node.get("/api/limits").body()).getJsonArray("limits");
-        assertEquals(200, node.post("/api/limits/" + limits.getJsonObject(0).getJsonNumber("id") + "/lift", "").statusCode());
+        // an operator lifts it from the dashboard
+        browser.findElement(By.cssSelector(".fleet-pause .lift")).click();
+        await(d -> d.findElements(By.cssSelector(".fleet-pause")).isEmpty());
+        assertEquals(0, json(node.get("/api/limits").body()).getJsonArray("limits").size());
     }
 
     @Test

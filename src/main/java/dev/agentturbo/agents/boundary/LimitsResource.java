@@ -24,7 +24,8 @@ import jakarta.ws.rs.core.SecurityContext;
 import java.util.List;
 
 /**
- * The executors paused fleet-wide for a credential: a usage limit until its reset. Operators may lift one early.
+ * The executors paused fleet-wide for a credential: a usage limit until its reset, a back-off from a rate-limited
+ * API, missing or refused credentials until lifted. Operators may lift one early.
  */
 @Path("limits")
 @RequestScoped

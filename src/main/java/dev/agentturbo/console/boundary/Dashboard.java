@@ -94,6 +94,19 @@ public class Dashboard {
         return limits;
     }
 
+    /** An operator ends a pause of the fleet early (its executor's tasks are claimed again at once). */
+    public void lift(long id) {
+        limits = null;
+        if (caller.refuses(caller.isOperator(), "lift pauses")) {
+            return;
+        }
+        executorLimits.lift(id, caller.getName()).ifPresentOrElse(
+                l -> ConsoleCaller.say(jakarta.faces.application.FacesMessage.SEVERITY_INFO, "Lifted",
+                        l.executor() + " runs again for credential " + l.credential()),
+                () -> ConsoleCaller.say(jakarta.faces.application.FacesMessage.SEVERITY_WARN, "Not active",
+                        "that pause ended already"));
+    }
+
     /** Tasks waiting for a usage-limit reset; null when none. */
     public TaskFigures.UsagePause getPause() {
         if (!pauseRead) {

@@ -1,6 +1,7 @@
 package dev.agentturbo.workers.control;
 
 import dev.agentturbo.agents.control.AgentExecutors;
+import dev.agentturbo.agents.control.ExecutorLimits;
 import dev.agentturbo.agents.entity.ExecutorSettings;
 import dev.agentturbo.platform.DatabaseLink;
 import dev.agentturbo.platform.DirectConnections;
@@ -29,6 +30,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -85,7 +93,8 @@ class AgentWorkerJobIT {
         settings = new WorkerSettings("it-node", SLOTS, Duration.ofSeconds(6), Duration.ofSeconds(2),
                 Duration.ofMillis(500), Duration.ofSeconds(1), workRoot, Duration.ofMillis(200),
                 Duration.ofSeconds(1), UNRENEWED_STOP, Duration.ZERO);
-        AgentWorkerJobBeans.use(pool, settings, ExecutorSettings.of("claude", List.of("/usr/bin/cat", "/usr/bin/sleep", "/bin/sh"), workRoot));
+        AgentWorkerJobBeans.use(pool, settings, ExecutorSettings.of(usageLimitedClaude(workRoot).toString(),
+                List.of("/usr/bin/cat", "/usr/bin/sleep", "/bin/sh"), workRoot));
         // JBeret SE takes its artifacts from the Weld container registered under this id, if one runs. Its CDI
         // extension adds the batch scopes and BatchBeanProducer (@BatchProperty, JobContext, StepContext).
         container = new Weld(RegistrySingletonProvider.STATIC_INSTANCE)
@@ -105,7 +114,8 @@ class AgentWorkerJobIT {
                 "it-host", "test", board::open, Thread::new).start();
         board.use(dispatcher);
         signals = new TaskSignals(new DirectConnections(db.url(), TestDatabase.USER, TestDatabase.PASSWORD),
-                dispatcher::ring, board::cancel).start();
+                dispatcher::ring, board::cancel, settings.workerId(), () -> {
+                }, dispatcher::limitsChanged).start();
         TaskRows.await(WAIT, "LISTEN connection open", signals::listening);
         TaskRows.await(WAIT, "the dispatcher registered the node", dispatcher::registered);
         operator = BatchRuntime.getJobOperator();
@@ -165,6 +175,49 @@ class AgentWorkerJobIT {
         assertEquals(30, rows.count("id = ANY(?) AND status = 'completed' AND attempt = 1 AND error IS NULL",
                 (Object) ids.toArray(Long[]::new)), "each completed on its first and only attempt");
         assertEquals(Set.of(1, 2, 3), perSlot.keySet(), "every slot took tasks");
+    }
+
+    /**
+     * Every text form of the subscription's usage limit that versions of the {@code claude} program print, each
+     * through a program that prints it as the program does (the result line of its stream-json): the task waits
+     * for the reset, its attempt not counted, and the executor pauses until that reset, read from the text alone.
+     */
+    @Test
+    void eachTextFormOfTheUsageLimitPausesTheExecutorUntilItsReset() throws Exception {
+        ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+        Instant epoch = now.plusHours(3).toInstant().truncatedTo(ChronoUnit.SECONDS);
+        ZonedDateTime local = now.withZoneSameInstant(ZoneId.systemDefault());
+        ZonedDateTime twoAm = local.truncatedTo(ChronoUnit.DAYS).withHour(2);
+        ZonedDateTime paris = now.withZoneSameInstant(ZoneId.of("Europe/Paris"));
+        ZonedDateTime tenPastFive = paris.truncatedTo(ChronoUnit.DAYS).withHour(17).withMinute(10);
+        ZonedDateTime weekly = now.plusDays(3).truncatedTo(ChronoUnit.DAYS).withHour(16).withMinute(50);
+        ZonedDateTime nextYear = ZonedDateTime.of(now.getYear() + 1, 1, 3, 17, 0, 0, 0, ZoneOffset.UTC);
+        Map<String, Instant> forms = new java.util.LinkedHashMap<>();
+        forms.put("Claude AI usage limit reached|" + epoch.getEpochSecond(), epoch);
+        forms.put("5-hour limit reached ∙ resets 2am",
+                (twoAm.isAfter(local) ? twoAm : twoAm.plusDays(1)).toInstant());
+        forms.put("You've hit your session limit · resets 5:10pm (Europe/Paris)",
+                (tenPastFive.isAfter(paris) ? tenPastFive : tenPastFive.plusDays(1)).toInstant());
+        forms.put("You've hit your weekly limit · resets " + weekly.format(DateTimeFormatter.ofPattern("MMM d, h:mma",
+                Locale.ENGLISH)).toLowerCase(Locale.ROOT) + " (UTC)", weekly.toInstant());
+        forms.put("You've hit your weekly limit · resets Jan 3, " + nextYear.getYear() + ", 5pm (UTC)",
+                nextYear.toInstant());
+        ExecutorLimits limits = new ExecutorLimits(pool);
+        for (var form : forms.entrySet()) {
+            long id = submit(new NewTask("claude-cli", form.getKey(), 0, 3, 60, "{}", null));
+
+            awaitStatus(id, TaskStatus.SCHEDULED);
+            Map<String, Object> row = rows.row(id);
+            assertEquals(0, row.get("attempt"), form.getKey() + ": the attempt is not counted");
+            assertEquals(form.getValue(), ((java.sql.Timestamp) row.get("run_after")).toInstant(), form.getKey());
+            var pause = limits.active().stream().filter(l -> l.kind().equals("usage-limit")).findFirst().orElseThrow();
+            assertEquals(form.getValue(), pause.until(), form.getKey() + ": the executor pauses until the reset");
+            assertEquals("claude-cli", pause.executor());
+
+            queue.cancel(id);
+            assertTrue(limits.lift(pause.id(), "test").isPresent());
+        }
+        assertEquals(0, rows.count("status = 'failed'"));
     }
 
     @Test
@@ -381,6 +434,29 @@ class AgentWorkerJobIT {
     }
 
     // --- helpers ------------------------------------------------------------------------------------------------
+
+    /**
+     * A program in the place of {@code claude} that prints, as the program does when it meets the usage limit, a
+     * result line whose text is its prompt.
+     */
+    private static Path usageLimitedClaude(Path dir) {
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            Path program = dir.resolve("usage-limited-claude");
+            java.nio.file.Files.writeString(program, """
+                    #!/bin/sh
+                    text=$(cat)
+                    printf '{"type":"system","subtype":"init","session_id":"s-limit"}\\n'
+                    printf '{"type":"result","subtype":"success","is_error":true,"api_error_status":429,'
+                    printf '"result":"%s","session_id":"s-limit","total_cost_usd":0}\\n' "$text"
+                    exit 1
+                    """);
+            program.toFile().setExecutable(true);
+            return program;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     private static NewTask command(String prompt, int timeoutSeconds, int maxAttempts, String program, String... args) {
         String argsJson = Arrays.stream(args).map(a -> "\"" + a + "\"").collect(Collectors.joining(", "));
