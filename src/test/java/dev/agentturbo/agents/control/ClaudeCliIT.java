@@ -1,5 +1,6 @@
 package dev.agentturbo.agents.control;
 
+import dev.agentturbo.agents.entity.AgentOutput;
 import dev.agentturbo.agents.entity.Sandbox;
 import dev.agentturbo.tasks.entity.ClaimedTask;
 import dev.agentturbo.tasks.entity.Outcome;
@@ -103,16 +104,22 @@ class ClaudeCliIT {
     }
 
     @Test
-    void aRateLimitThatDoesNotPassIsARetryableFailureAfterTheProgramsOwnRetries() throws Exception {
+    void aRateLimitThatDoesNotPassBacksOffTheFleetWhileTheProgramRetriesAndEndsRateLimited() throws Exception {
         api.rateLimitAlways();
         // the program retries a 429 by itself, 10 times by default with up to ~40 s between tries; two here
         Instant start = Instant.now();
-        Outcome outcome = cli(Auth.API_KEY, Map.of("CLAUDE_CODE_MAX_RETRIES", "2")).run(run("hello", "{}"));
+        List<Duration> signals = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AgentRun run = run("hello", "{}");
+        run = AgentRun.of(run.task(), run.slotHome(), run.workRoot(), AgentOutput.NONE,
+                (reason, retryAfter) -> signals.add(retryAfter));
+        Outcome outcome = cli(Auth.API_KEY, Map.of("CLAUDE_CODE_MAX_RETRIES", "2")).run(run);
         Duration took = Duration.between(start, Instant.now());
         LOG.info(() -> "rate-limited run took " + took.toMillis() + " ms: " + outcome);
 
-        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind(), outcome::toString);
-        assertTrue(outcome.error().contains("API status 429"), outcome.error());
+        assertEquals(Outcome.Kind.RATE_LIMITED, outcome.kind(), outcome::toString);
+        assertTrue(outcome.error().startsWith("the API stayed rate-limited (429) through 2 retries of claude"),
+                outcome.error());
+        assertEquals(2, signals.size(), "each retry of the program told the node at once: " + signals);
         assertEquals(1, outcome.exitCode());
         assertNull(outcome.resumeAt());
         assertEquals(3, api.requests(), "one request and the program's own two retries");
@@ -137,13 +144,13 @@ class ClaudeCliIT {
     }
 
     @Test
-    void thePlainRateLimitOfASubscriptionIsNoUsageLimit() throws Exception {
+    void thePlainRateLimitOfASubscriptionIsNoUsageLimitButARateLimit() throws Exception {
         api.rateLimitAlways();
         Outcome outcome = cli(Auth.SUBSCRIPTION).run(run("hello", "{}"));
 
-        assertEquals(Outcome.Kind.RETRYABLE, outcome.kind(), outcome::toString);
+        assertEquals(Outcome.Kind.RATE_LIMITED, outcome.kind(), outcome::toString);
         assertNull(outcome.resumeAt());
-        assertTrue(outcome.error().contains("API status 429"), outcome.error());
+        assertTrue(outcome.error().startsWith("the API stayed rate-limited (429)"), outcome.error());
     }
 
     @Test
