@@ -105,6 +105,15 @@ class DatabaseFaultsIT {
         }
     }
 
+    /** The status of the node's readiness check; -1 when it does not answer. */
+    static int ready(MicroNode node) {
+        try {
+            return node.get("/health/ready").statusCode();
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
     static Map<String, String> env(String url, int slots, Duration unrenewedStop) {
         Map<String, String> env = new HashMap<>();
         env.put("DB_URL", url);
@@ -129,8 +138,13 @@ class DatabaseFaultsIT {
         String waiting = Files.readString(alpha.log());
         assertTrue(waiting.contains("reaching PostgreSQL at") && waiting.contains("tries again"), "the log says what"
                 + " the node waits for");
+        var notReady = alpha.get("/health/ready");
+        assertEquals(503, notReady.statusCode(), "not ready before the database answers: " + notReady.body());
+        assertTrue(notReady.body().contains("\"database\"") && notReady.body().contains("DOWN"), notReady.body());
+        assertEquals(200, alpha.get("/health/live").statusCode(), "alive all the same");
 
         pg.start();
+        TaskRows.await(Duration.ofSeconds(60), "alpha ready", () -> ready(alpha) == 200);
 
         TaskRows.await(Duration.ofSeconds(60), "both nodes registered with all their slots live",
                 () -> liveSlots(alpha, "faults-alpha") == 2 && liveSlots(alpha, "faults-beta") == 3);
@@ -184,12 +198,19 @@ class DatabaseFaultsIT {
         Thread.sleep(2000);
         long down = System.nanoTime();
         pg.stop();
+        TaskRows.await(Duration.ofSeconds(10), "both nodes not ready within 10 s of the database going away",
+                () -> ready(alpha) == 503 && ready(beta) == 503);
+        Duration noticed = Duration.ofNanos(System.nanoTime() - down);
         TaskRows.await(Duration.ofSeconds(30), "the five agents finished while the database is away",
                 () -> batch.count("end") == 5);
         assertTrue(alpha.get("/api/workers").statusCode() >= 500, "the API says the database is away");
         Thread.sleep(Math.max(0, OUTAGE.toMillis() - Duration.ofNanos(System.nanoTime() - down).toMillis()));
         pg.start();
         long back = System.nanoTime();
+        TaskRows.await(Duration.ofSeconds(30), "both nodes ready again by themselves",
+                () -> ready(alpha) == 200 && ready(beta) == 200);
+        System.out.printf("readiness: DOWN %d ms after the database went away, UP %d ms after it came back%n",
+                noticed.toMillis(), Duration.ofNanos(System.nanoTime() - back).toMillis());
 
         TaskRows.await(Duration.ofMinutes(3), "the five finished ones recorded", () -> completed(batch) >= 5);
         System.out.printf("outage of %d s: the 5 outcomes kept through it were recorded %d ms after the database was"

@@ -99,9 +99,12 @@ public final class MicroNode implements AutoCloseable {
                 throw new IllegalStateException("node " + id + " exited with " + process.exitValue() + "; see " + log);
             }
             try {
-                int status = get("/api/workers").statusCode();
-                // without its database the application answers 503; before it is deployed the server says 404 or 500
-                if (status == 200 || (!ready && status == 503)) {
+                HttpResponse<String> answer = get("/api/workers");
+                int status = answer.statusCode();
+                // without its database the application answers 503 (problem+json); before it is deployed the server
+                // says 404, 500 or a 503 of its own
+                boolean ours = answer.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json");
+                if (status == 200 || (!ready && status == 503 && ours)) {
                     return;
                 }
             } catch (IOException e) {

@@ -421,6 +421,21 @@ public final class Dispatcher {
         return connected;
     }
 
+    /** True while the node claims tasks: not drained by an operator, not stopping. */
+    public boolean claiming() {
+        lock.lock();
+        try {
+            return claiming;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** False once the dispatcher's thread ended: after {@link #close}, or because it died. */
+    public boolean alive() {
+        return thread.isAlive();
+    }
+
     // --- the dispatcher thread ----------------------------------------------------------------------------------
 
     /** What one pass of the loop does. */

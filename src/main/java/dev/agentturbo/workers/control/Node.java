@@ -219,6 +219,11 @@ public class Node {
         return java.util.Optional.ofNullable(dispatcher);
     }
 
+    /** True once the node was told to stop (its application is being undeployed). */
+    public boolean stopping() {
+        return stopping;
+    }
+
     /** True while the LISTEN connection is open. */
     public boolean listening() {
         TaskSignals s = signals;
