@@ -64,6 +64,10 @@ class WorkerControlIT {
         HttpResponse<String> drained = apiNode.post("/api/workers/control-worker/drain", "");
         assertEquals(202, drained.statusCode(), drained.body());
         await().atMost(Duration.ofSeconds(5)).until(() -> state("control-worker").equals("draining"));
+        HttpResponse<String> health = worker.get("/health/ready");
+        assertEquals(503, health.statusCode(), "a draining node is not ready: " + health.body());
+        assertTrue(health.body().matches("(?s).*\"name\":\"taking-work\",\"status\":\"DOWN\".*"), health.body());
+        assertEquals(200, apiNode.get("/health/ready").statusCode(), "an API-only node is ready");
 
         long id = submit("{\"executor\": \"simulated\", \"prompt\": \"waits\", \"options\": {\"durationMs\": 10}}");
         Thread.sleep(3000);
@@ -72,6 +76,7 @@ class WorkerControlIT {
         assertEquals(202, apiNode.post("/api/workers/control-worker/resume", "").statusCode());
         await().atMost(Duration.ofSeconds(5)).until(() -> task(id).getString("status").equals("completed"));
         assertEquals("active", state("control-worker"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> worker.get("/health/ready").statusCode() == 200);
 
         assertEquals(404, apiNode.post("/api/workers/no-such-node/drain", "").statusCode());
     }

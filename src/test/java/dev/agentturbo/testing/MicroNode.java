@@ -104,7 +104,9 @@ public final class MicroNode implements AutoCloseable {
                 // without its database the application answers 503 (problem+json); before it is deployed the server
                 // says 404, 500 or a 503 of its own
                 boolean ours = answer.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json");
-                if (status == 200 || (!ready && status == 503 && ours)) {
+                // a node is ready (its health says so) once its dispatcher reached the database and its slots run
+                if ((status == 200 && (!ready || get("/health/ready").statusCode() == 200))
+                        || (!ready && status == 503 && ours)) {
                     return;
                 }
             } catch (IOException e) {
