@@ -4,6 +4,9 @@ import dev.agentturbo.platform.Schema;
 import dev.agentturbo.tasks.control.TaskLeases;
 import dev.agentturbo.tasks.entity.ClaimedTask;
 import dev.agentturbo.tasks.entity.Outcome;
+import dev.agentturbo.testing.ClaudeProgram;
+import dev.agentturbo.testing.Closing;
+import dev.agentturbo.testing.FakeMessagesApi;
 import dev.agentturbo.testing.MicroNode;
 import dev.agentturbo.testing.PostgresCluster;
 import dev.agentturbo.testing.TaskRows;
@@ -24,17 +27,22 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The engine's figures, each printed as one line starting with {@code BENCH} (payara/benchmark.sh keeps only those
@@ -567,6 +575,161 @@ class EngineBenchmark {
                         + " the API's first page of 50: %s ms", percentiles(consoleMs), percentiles(apiMs));
             }
         }
+    }
+
+    // --- the subscription's window -----------------------------------------------------------------------------
+
+    /**
+     * Two nodes of 3 slots share one subscription whose server allows 8 Messages requests a 25 s window and
+     * answers the usage limit until the window's end past that; each task runs the real {@code claude} program
+     * against it, and the queue holds more than the windows allow. The first window begins as the queue is
+     * submitted to the idle fleet (a warm-up: the programs' first starts, reported apart); measured are the next 3
+     * windows, each begun by a reset, and the 3 resets that end them:
+     * <ul>
+     * <li>runs completed per window: requests the server accepted in the window whose task completed (the
+     * program's session id ties the request to the task), against the 8 allowed;</li>
+     * <li>rejected requests per slot and window (the program's device id is one a slot: one config folder
+     * each);</li>
+     * <li>resume latency: from each reset to the first request after it (accepted, the window being fresh), and,
+     * beside it, to the first claim after it and the program's own start (claim to request);</li>
+     * <li>failed tasks, and the attempt count of every completed task (a usage-limit ending does not count).</li>
+     * </ul>
+     */
+    @Test
+    @Order(8)
+    void subscriptionWindow() throws Exception {
+        // six starts of the real program at once take some 5 s on 2 cores beside the nodes before their requests
+        // go out, and their runs about 10 s: 8 allowed in 25 s leaves the wave that meets the limit inside each window
+        int perWindow = 8;
+        Duration length = Duration.ofSeconds(25);
+        int first = 1;
+        int last = 3;
+        int measured = last - first + 1;
+        int slots = 6;
+        FakeMessagesApi api = FakeMessagesApi.start();
+        TestDatabase db = null;
+        MicroNode a = null;
+        MicroNode b = null;
+        try {
+            db = TestDatabase.create("bench_window");
+            Map<String, String> env = new HashMap<>(MicroNode.databaseEnv(db));
+            env.put("AGENTTURBO_CLAUDE_COMMAND", ClaudeProgram.path().toString());
+            env.put("AGENTTURBO_WORKER_SLOTS", Integer.toString(slots / 2));
+            env.putAll(ClaudeProgram.environment(api, ClaudeProgram.Auth.SUBSCRIPTION));
+            var na = CompletableFuture.supplyAsync(() -> MicroNode.start("bench-window-a", env));
+            var nb = CompletableFuture.supplyAsync(() -> MicroNode.start("bench-window-b", env));
+            a = na.join();
+            b = nb.join();
+            TaskRows rows = new TaskRows(db.dataSource());
+            MicroNode front = a;
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> liveSlots(front) == slots);
+
+            api.window(perWindow, length);
+            StringBuilder batch = new StringBuilder("[");
+            for (int i = 0; i < perWindow * (last + 4); i++) {
+                batch.append(i == 0 ? "" : ", ").append("{\"prompt\": \"window task ").append(i).append("\"}");
+            }
+            var submitted = a.post("/api/tasks/batch", batch.append("]").toString());
+            assertEquals(201, submitted.statusCode(), submitted.body());
+
+            // the measured windows, the first request after the last of their resets, and every run they accepted ended
+            Instant lastReset = api.windows().get(0).end().plus(length.multipliedBy(last));
+            await().atMost(Duration.between(Instant.now(), lastReset).plusSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> api.windows().size() > last + 1 && api.windows().get(last + 1).first() != null);
+            Set<String> accepted = api.windowRequests().stream().filter(r -> r.window() <= last && r.accepted())
+                    .map(FakeMessagesApi.WindowRequest::session).collect(Collectors.toSet());
+            try {
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> completedSessions(rows).containsAll(accepted));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // counted below as runs not completed
+            }
+            Set<String> completed = completedSessions(rows);
+            List<FakeMessagesApi.WindowCount> counts = api.windows().subList(0, last + 2);
+            List<FakeMessagesApi.WindowRequest> requests = api.windowRequests().stream()
+                    .filter(r -> r.window() <= last).toList();
+
+            List<Long> done = new ArrayList<>();
+            List<Long> rejected = new ArrayList<>();
+            for (int k = 0; k <= last; k++) {
+                int window = k;
+                done.add(requests.stream().filter(r -> r.window() == window && r.accepted()
+                        && completed.contains(r.session())).count());
+                rejected.add(requests.stream().filter(r -> r.window() == window && !r.accepted()).count());
+            }
+            List<Long> doneMeasured = done.subList(first, last + 1);
+            List<Long> rejectedMeasured = rejected.subList(first, last + 1);
+            Map<String, Long> bySlotAndWindow = requests.stream().filter(r -> !r.accepted())
+                    .collect(Collectors.groupingBy(r -> r.device() + "/" + r.window(), Collectors.counting()));
+            long devices = api.windowRequests().stream().map(FakeMessagesApi.WindowRequest::device).distinct().count();
+            long mostRejected = bySlotAndWindow.values().stream().mapToLong(Long::longValue).max().orElse(0);
+            double meanRejected = rejectedMeasured.stream().mapToLong(Long::longValue).sum() / (double) (slots * measured);
+            long total = doneMeasured.stream().mapToLong(Long::longValue).sum();
+            double overall = 100.0 * total / (perWindow * measured);
+
+            List<Double> resume = new ArrayList<>();
+            List<Double> claim = new ArrayList<>();
+            for (int k = first + 1; k <= last + 1; k++) {
+                Instant reset = counts.get(k).start();
+                resume.add((double) Duration.between(reset, counts.get(k).first()).toMillis());
+                claim.add(((Number) rows.value("""
+                        SELECT EXTRACT(EPOCH FROM least(
+                                 (SELECT min(started_at) FROM task_attempts WHERE started_at >= ?),
+                                 (SELECT min(started_at) FROM agent_tasks WHERE started_at >= ?)) - ?) * 1000""",
+                        java.sql.Timestamp.from(reset), java.sql.Timestamp.from(reset), java.sql.Timestamp.from(reset)))
+                        .doubleValue());
+            }
+            long failed = rows.count("status = 'failed'");
+            Map<String, Long> attempts = counts(db.dataSource(),
+                    "SELECT attempt, count(*) FROM agent_tasks WHERE status = 'completed' GROUP BY 1");
+            Map<String, Long> endings = counts(db.dataSource(), "SELECT outcome, count(*) FROM task_attempts GROUP BY 1");
+            List<Double> start = new ArrayList<>();
+            Map<String, Instant> started = new HashMap<>();
+            rows.query("SELECT session_id, started_at FROM agent_tasks WHERE status = 'completed'").forEach(r ->
+                    started.put((String) r.get("session_id"), ((java.sql.Timestamp) r.get("started_at")).toInstant()));
+            requests.stream().filter(r -> r.window() >= first && r.accepted() && started.containsKey(r.session()))
+                    .forEach(r -> start.add((double) Duration.between(started.get(r.session()), r.at()).toMillis()));
+            long releasedThenCompleted = ((Number) rows.value("""
+                    SELECT count(DISTINCT t.id) FROM agent_tasks t JOIN task_attempts a ON a.task_id = t.id
+                     WHERE t.status = 'completed' AND a.outcome = 'released'""")).longValue();
+
+            bench("subscription window: 2 nodes × 3 slots, one subscription, %d requests a %d s window; the warm-up"
+                            + " window from the idle fleet: %d completed, %d rejected; the next %d windows: runs completed"
+                            + " %s of %d, overall %d of %d (%.1f %%); tasks failed %d; rejected requests %s, per slot and"
+                            + " window max %d, mean %.2f (%d slots seen); resume after the reset, first request %s ms"
+                            + " (median %.0f, max %.0f), first claim %s ms; the program's start (claim to request) %s ms;"
+                            + " completed tasks by attempt %s (%d of them after a usage-limit release); attempt endings %s",
+                    perWindow, length.toSeconds(), done.get(0), rejected.get(0), measured, doneMeasured, perWindow,
+                    total, perWindow * measured, overall, failed, rejectedMeasured, mostRejected, meanRejected, devices,
+                    runs(resume), median(resume), sorted(resume).get(resume.size() - 1), runs(claim),
+                    percentiles(start), attempts, releasedThenCompleted, endings);
+
+            assertTrue(overall >= 95, "at least 95 % of the runs the windows allow completed: " + doneMeasured);
+            assertTrue(rejectedMeasured.stream().allMatch(n -> n > 0), "the fleet met the limit in every window: "
+                    + rejectedMeasured);
+            assertEquals(0, failed, "no task failed");
+            assertEquals(0, rows.count("status = 'completed' AND attempt <> 1"), "no completed task counted an"
+                    + " attempt for a usage limit: " + attempts);
+            assertTrue(mostRejected <= 1, "at most one rejected request per slot and window: " + bySlotAndWindow);
+            assertTrue(devices <= slots, "one device id a slot: " + devices);
+            assertTrue(sorted(resume).get(resume.size() - 1) <= 5000, "resumed within 5 s of each reset: " + resume);
+        } finally {
+            Closing.all(a, b, api, db);
+        }
+    }
+
+    /** The slots whose loops run, over the whole fleet. */
+    static int liveSlots(MicroNode node) throws IOException {
+        try (var reader = jakarta.json.Json.createReader(new java.io.StringReader(node.get("/api/workers").body()))) {
+            return reader.readObject().getJsonArray("workers").getValuesAs(jakarta.json.JsonObject.class).stream()
+                    .mapToInt(w -> w.getInt("liveSlots")).sum();
+        }
+    }
+
+    static Set<String> completedSessions(TaskRows rows) {
+        return rows.query("SELECT session_id FROM agent_tasks WHERE status = 'completed' AND session_id IS NOT NULL")
+                .stream().map(r -> (String) r.get("session_id")).collect(Collectors.toSet());
     }
 
     static long walBytes(DataSource ds) throws SQLException {

@@ -14,7 +14,9 @@ import java.io.StringReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -33,7 +35,7 @@ import java.util.logging.Logger;
  * {@code content_block_start}, {@code content_block_delta}, {@code content_block_stop}, {@code message_delta} with
  * usage, {@code message_stop}) as the current mode says. Modes switch at runtime from any thread:
  * {@link #replyWith(String)}, {@link #useToolThenReply(String, String, String)}, {@link #rateLimitAlways()},
- * {@link #usageLimitUntil(Instant)}, {@link #hang()}. Other requests are logged and answered in kind
+ * {@link #usageLimitUntil(Instant)}, {@link #hang()}, {@link #window(int, Duration)}. Other requests are logged and answered in kind
  * ({@code HEAD /} 200, {@code count_tokens} a count, anything else a 404 error body).
  */
 public final class FakeMessagesApi implements AutoCloseable {
@@ -42,7 +44,7 @@ public final class FakeMessagesApi implements AutoCloseable {
     /** The model named in replies when a request names none; one the program knows the price of. */
     public static final String DEFAULT_MODEL = "claude-sonnet-4-5";
 
-    private sealed interface Mode permits Reply, ToolThenReply, RateLimit, UsageLimit, Hang, Unauthorized {
+    private sealed interface Mode permits Reply, ToolThenReply, RateLimit, UsageLimit, Hang, Unauthorized, Window {
     }
 
     private record Reply(String text, long inputTokens, long outputTokens) implements Mode {
@@ -63,12 +65,16 @@ public final class FakeMessagesApi implements AutoCloseable {
     private record Unauthorized() implements Mode {
     }
 
+    private record Window(Windows windows) implements Mode {
+    }
+
     private final HttpServer server;
     private final ExecutorService threads;
     private final AtomicReference<Mode> mode = new AtomicReference<>(new Reply("Done.", 12, 7));
     private final AtomicInteger requests = new AtomicInteger();
     private final List<String> bodies = new ArrayList<>();
     private final CountDownLatch closing = new CountDownLatch(1);
+    private volatile Windows windows;
 
     private FakeMessagesApi() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
@@ -144,6 +150,58 @@ public final class FakeMessagesApi implements AutoCloseable {
         return this;
     }
 
+    /**
+     * A subscription's usage window: windows follow each other from now on, the first ending at the first whole
+     * second at least {@code length} from now, each next one {@code length} later (whole seconds, so that the
+     * reset the program reads is exact). In each window the first {@code requestsPerWindow} Messages requests get
+     * the usual "Done." reply; every further one gets the usage limit as {@link #usageLimitUntil(Instant)} sends
+     * it, until the end of that window. {@link #windowRequests()} says what each request got.
+     */
+    public FakeMessagesApi window(int requestsPerWindow, Duration length) {
+        if (length.toMillis() < 1000 || length.toMillis() % 1000 != 0) {
+            throw new IllegalArgumentException("a window lasts whole seconds: " + length);
+        }
+        Windows w = new Windows(requestsPerWindow, length, Instant.now());
+        windows = w;
+        mode.set(new Window(w));
+        return this;
+    }
+
+    /** One Messages request in window mode: its window, when it came, whether it was answered, and who sent it. */
+    public record WindowRequest(int window, Instant at, boolean accepted, String device, String session) {
+    }
+
+    /** One window: when it began and ends (its reset), and what its Messages requests got. */
+    public record WindowCount(int window, Instant start, Instant end, int accepted, int rejected, Instant first) {
+    }
+
+    /** The Messages requests since the last {@link #window(int, Duration)}, oldest first. */
+    public List<WindowRequest> windowRequests() {
+        Windows w = windows;
+        return w == null ? List.of() : w.requests();
+    }
+
+    /**
+     * Every window from the first to the current one: accepted and rejected requests, and the first request after
+     * the window's start (for every window but the first, the first request after a reset); null when none came.
+     */
+    public List<WindowCount> windows() {
+        Windows w = windows;
+        if (w == null) {
+            return List.of();
+        }
+        List<WindowRequest> requests = w.requests();
+        List<WindowCount> counts = new ArrayList<>();
+        for (int k = 0; k <= w.index(Instant.now()); k++) {
+            int window = k;
+            List<WindowRequest> in = requests.stream().filter(r -> r.window() == window).toList();
+            int accepted = (int) in.stream().filter(WindowRequest::accepted).count();
+            counts.add(new WindowCount(k, w.start(k), w.end(k), accepted, in.size() - accepted,
+                    in.isEmpty() ? null : in.get(0).at()));
+        }
+        return counts;
+    }
+
     /** How many Messages requests ({@code POST /v1/messages}) arrived, whatever they were answered. */
     public int requests() {
         return requests.get();
@@ -196,6 +254,9 @@ public final class FakeMessagesApi implements AutoCloseable {
 
     private void messages(HttpExchange exchange, JsonObject request) throws IOException {
         Mode current = mode.get();
+        if (current instanceof Window w) {
+            current = w.windows().admit(request, exchange.getRequestHeaders().getFirst("X-Claude-Code-Session-Id"));
+        }
         String model = request.getString("model", DEFAULT_MODEL);
         if (current instanceof Reply r) {
             if (request.getBoolean("stream", false)) {
@@ -239,6 +300,64 @@ public final class FakeMessagesApi implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** The windows of {@link #window(int, Duration)} and every Messages request they admitted or refused. */
+    private static final class Windows {
+
+        private final int perWindow;
+        private final Duration length;
+        private final Instant origin;
+        private final Instant firstEnd;
+        private final List<WindowRequest> requests = new ArrayList<>();
+
+        Windows(int perWindow, Duration length, Instant origin) {
+            this.perWindow = perWindow;
+            this.length = length;
+            this.origin = origin;
+            Instant end = origin.plus(length);
+            this.firstEnd = end.equals(end.truncatedTo(ChronoUnit.SECONDS)) ? end
+                    : end.truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
+        }
+
+        int index(Instant at) {
+            return at.isBefore(firstEnd) ? 0 : 1 + (int) (Duration.between(firstEnd, at).toMillis() / length.toMillis());
+        }
+
+        Instant start(int window) {
+            return window == 0 ? origin : end(window - 1);
+        }
+
+        Instant end(int window) {
+            return firstEnd.plus(length.multipliedBy(window));
+        }
+
+        /** The reply while the window has room, else its usage limit until the window's end. */
+        synchronized Mode admit(JsonObject request, String session) {
+            Instant now = Instant.now();
+            int window = index(now);
+            boolean accepted = requests.stream().filter(r -> r.window() == window && r.accepted()).count() < perWindow;
+            requests.add(new WindowRequest(window, now, accepted, device(request), session));
+            return accepted ? new Reply("Done.", 12, 7) : new UsageLimit(end(window));
+        }
+
+        synchronized List<WindowRequest> requests() {
+            return List.copyOf(requests);
+        }
+
+        /** The program's device id (one a config folder, so one a slot), from the request's metadata. */
+        private static String device(JsonObject request) {
+            if (request.get("metadata") instanceof JsonObject metadata
+                    && metadata.get("user_id") instanceof jakarta.json.JsonString user) {
+                String id = user.getString();
+                try {
+                    return id.startsWith("{") ? parse(id).getString("device_id", id) : id;
+                } catch (RuntimeException e) {
+                    return id;
+                }
+            }
+            return "unknown";
         }
     }
 
