@@ -33,7 +33,8 @@ import java.util.logging.Logger;
  * {@code content_block_start}, {@code content_block_delta}, {@code content_block_stop}, {@code message_delta} with
  * usage, {@code message_stop}) as the current mode says. Modes switch at runtime from any thread:
  * {@link #replyWith(String)}, {@link #useToolThenReply(String, String, String)}, {@link #rateLimitAlways()},
- * {@link #usageLimitUntil(Instant)}, {@link #hang()}. Other requests are logged and answered in kind
+ * {@link #usageLimitUntil(Instant)}, {@link #hang()}, {@link #overloaded()}, {@link #unauthorized()},
+ * {@link #invalidRequest(String)}, {@link #rateLimitFor(int, int)}, {@link #startThenHang(String)}. Other requests are logged and answered in kind
  * ({@code HEAD /} 200, {@code count_tokens} a count, anything else a 404 error body).
  */
 public final class FakeMessagesApi implements AutoCloseable {
@@ -42,7 +43,8 @@ public final class FakeMessagesApi implements AutoCloseable {
     /** The model named in replies when a request names none; one the program knows the price of. */
     public static final String DEFAULT_MODEL = "claude-sonnet-4-5";
 
-    private sealed interface Mode permits Reply, ToolThenReply, RateLimit, UsageLimit, Hang {
+    private sealed interface Mode permits Reply, ToolThenReply, RateLimit, UsageLimit, Hang, Refuse, RateLimitThen,
+            StartThenHang {
     }
 
     private record Reply(String text, long inputTokens, long outputTokens) implements Mode {
@@ -58,6 +60,15 @@ public final class FakeMessagesApi implements AutoCloseable {
     }
 
     private record Hang() implements Mode {
+    }
+
+    private record Refuse(int status, String type, String message) implements Mode {
+    }
+
+    private record RateLimitThen(AtomicInteger left, int retryAfterSeconds, Mode then) implements Mode {
+    }
+
+    private record StartThenHang(String text) implements Mode {
     }
 
     private final HttpServer server;
@@ -135,6 +146,36 @@ public final class FakeMessagesApi implements AutoCloseable {
         return this;
     }
 
+    /** Every Messages request gets 529 {@code overloaded_error}. */
+    public FakeMessagesApi overloaded() {
+        mode.set(new Refuse(529, "overloaded_error", "Overloaded (fake)"));
+        return this;
+    }
+
+    /** Every Messages request gets 401 {@code authentication_error}, as for a wrong key. */
+    public FakeMessagesApi unauthorized() {
+        mode.set(new Refuse(401, "authentication_error", "invalid x-api-key (fake)"));
+        return this;
+    }
+
+    /** Every Messages request gets 400 {@code invalid_request_error} with this message, as for an unknown model. */
+    public FakeMessagesApi invalidRequest(String message) {
+        mode.set(new Refuse(400, "invalid_request_error", message));
+        return this;
+    }
+
+    /** The next {@code requests} Messages requests get 429 with this {@code retry-after}; later ones the current mode. */
+    public FakeMessagesApi rateLimitFor(int requests, int retryAfterSeconds) {
+        mode.set(new RateLimitThen(new AtomicInteger(requests), retryAfterSeconds, mode.get()));
+        return this;
+    }
+
+    /** A streamed answer begins with this text and then never goes on, until this server closes. */
+    public FakeMessagesApi startThenHang(String text) {
+        mode.set(new StartThenHang(text));
+        return this;
+    }
+
     /** How many Messages requests ({@code POST /v1/messages}) arrived, whatever they were answered. */
     public int requests() {
         return requests.get();
@@ -186,7 +227,10 @@ public final class FakeMessagesApi implements AutoCloseable {
     }
 
     private void messages(HttpExchange exchange, JsonObject request) throws IOException {
-        Mode current = mode.get();
+        answer(exchange, request, mode.get());
+    }
+
+    private void answer(HttpExchange exchange, JsonObject request, Mode current) throws IOException {
         String model = request.getString("model", DEFAULT_MODEL);
         if (current instanceof Reply r) {
             if (request.getBoolean("stream", false)) {
@@ -228,6 +272,34 @@ public final class FakeMessagesApi implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        } else if (current instanceof Refuse r) {
+            json(exchange, r.status(), error(r.type(), r.message()));
+        } else if (current instanceof RateLimitThen r) {
+            answer(exchange, request, r.left().getAndDecrement() > 0 ? new RateLimit(r.retryAfterSeconds()) : r.then());
+        } else if (current instanceof StartThenHang h) {
+            exchange.getResponseHeaders().add("content-type", "text/event-stream");
+            exchange.sendResponseHeaders(200, 0);
+            OutputStream out = exchange.getResponseBody();
+            event(out, "message_start", Json.createObjectBuilder().add("type", "message_start")
+                    .add("message", Json.createObjectBuilder().add("id", "msg_fake").add("type", "message")
+                            .add("role", "assistant").add("model", model).add("content", JsonValue.EMPTY_JSON_ARRAY)
+                            .addNull("stop_reason").addNull("stop_sequence")
+                            .add("usage", Json.createObjectBuilder().add("input_tokens", 5).add("output_tokens", 1)))
+                    .build());
+            event(out, "content_block_start", Json.createObjectBuilder().add("type", "content_block_start")
+                    .add("index", 0).add("content_block", textBlock("")).build());
+            event(out, "content_block_delta", Json.createObjectBuilder().add("type", "content_block_delta")
+                    .add("index", 0).add("delta", Json.createObjectBuilder().add("type", "text_delta")
+                            .add("text", h.text())).build());
+            awaitClosing();
+        }
+    }
+
+    private void awaitClosing() {
+        try {
+            closing.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

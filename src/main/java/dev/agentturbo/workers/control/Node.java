@@ -265,6 +265,7 @@ public class Node {
             if (signals != null) {
                 signals.close();
             }
+            executors.close();
             shutdownLine("node " + settings.workerId() + " stopped");
         }
     }
