@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.io.StringReader;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Tasks submitted over REST to a real node on Payara Micro, run by the real {@code claude} program, which talks
  * to a fake Messages API server of the test's own: the outcome, cost and session are stored; a server that only
- * answers 429 fails the attempt and the task is retried; a hung run is killed at the task's timeout.
+ * answers 429 fails the attempt and the task is retried; a hung run is killed at the task's timeout. The same node
+ * runs the {@code anthropic-api} executor against the same server: the SDK works inside Payara's class loading.
  */
 class ClaudeEndToEndIT {
 
@@ -101,6 +103,42 @@ class ClaudeEndToEndIT {
         assertFalse(ProcessHandle.of(node.pid()).orElseThrow().descendants()
                         .anyMatch(p -> p.info().commandLine().orElse("").contains("claude")),
                 "no claude process is left behind");
+    }
+
+    @Test
+    void theMessagesApiExecutorStreamsItsAnswerAndStoresTokensAndCost() throws Exception {
+        api.replyWith("Paris is the capital of France.\nIt lies on the Seine.", 30, 12);
+        var refused = node.post("/api/tasks", "{\"prompt\": \"hi\", \"executor\": \"anthropic-api\","
+                + " \"options\": {\"temperature\": 3}}");
+        assertEquals(400, refused.statusCode(), refused.body());
+        assertEquals("application/problem+json", refused.headers().firstValue("content-type").orElse(""));
+        assertTrue(refused.body().contains("options.temperature must be from 0 to 1, not 3"), refused.body());
+
+        long id = submit("{\"prompt\": \"What is the capital of France?\", \"executor\": \"anthropic-api\","
+                + " \"options\": {\"model\": \"claude-haiku-4-5\", \"maxTokens\": 200}}");
+        JsonObject task = awaitFinal(id);
+
+        assertEquals("completed", task.getString("status"), task.toString());
+        assertEquals("Paris is the capital of France.\nIt lies on the Seine.", task.getString("result"));
+        assertEquals(30, task.getJsonNumber("inputTokens").longValue());
+        assertEquals(12, task.getJsonNumber("outputTokens").longValue());
+        assertEquals(0, new java.math.BigDecimal("0.00009").compareTo(task.getJsonNumber("costUsd").bigDecimalValue()),
+                "30 × $1 + 12 × $5 per million (claude-haiku-4 in agentturbo.anthropic.prices)");
+        assertEquals(1, task.getInt("numTurns"));
+        assertEquals("msg_fake", task.getString("sessionId"));
+        JsonObject request = api.requestBodies().get(api.requestBodies().size() - 1);
+        assertEquals("claude-haiku-4-5", request.getString("model"));
+        assertEquals(200, request.getInt("max_tokens"));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> outputTexts(id).size() == 3);
+        assertEquals(List.of("assistant: Paris is the capital of France.", "assistant: It lies on the Seine.",
+                "result: done (end_turn), 30 in / 12 out tokens, $0.00009"), outputTexts(id));
+    }
+
+    /** The task's output as {@code kind: text}, in order. */
+    private static List<String> outputTexts(long id) throws Exception {
+        return json(node.get("/api/tasks/" + id + "/output").body()).getJsonArray("items")
+                .getValuesAs(JsonObject.class).stream()
+                .map(o -> o.getString("kind") + ": " + o.getString("text")).toList();
     }
 
     private static long submit(String json) throws Exception {
