@@ -277,15 +277,7 @@ public final class FakeMessagesApi implements AutoCloseable {
         } else if (current instanceof RateLimitThen r) {
             answer(exchange, request, r.left().getAndDecrement() > 0 ? new RateLimit(r.retryAfterSeconds()) : r.then());
         } else if (current instanceof StartThenHang h) {
-            exchange.getResponseHeaders().add("content-type", "text/event-stream");
-            exchange.sendResponseHeaders(200, 0);
-            OutputStream out = exchange.getResponseBody();
-            event(out, "message_start", Json.createObjectBuilder().add("type", "message_start")
-                    .add("message", Json.createObjectBuilder().add("id", "msg_fake").add("type", "message")
-                            .add("role", "assistant").add("model", model).add("content", JsonValue.EMPTY_JSON_ARRAY)
-                            .addNull("stop_reason").addNull("stop_sequence")
-                            .add("usage", Json.createObjectBuilder().add("input_tokens", 5).add("output_tokens", 1)))
-                    .build());
+            OutputStream out = startStream(exchange, model, 5);
             event(out, "content_block_start", Json.createObjectBuilder().add("type", "content_block_start")
                     .add("index", 0).add("content_block", textBlock("")).build());
             event(out, "content_block_delta", Json.createObjectBuilder().add("type", "content_block_delta")
@@ -306,18 +298,7 @@ public final class FakeMessagesApi implements AutoCloseable {
     /** The streaming answer: one content block, sent as the real API does. */
     private static void stream(HttpExchange exchange, String model, JsonObject block, String stopReason,
                                long inputTokens, long outputTokens) throws IOException {
-        exchange.getResponseHeaders().add("content-type", "text/event-stream");
-        exchange.getResponseHeaders().add("cache-control", "no-cache");
-        exchange.getResponseHeaders().add("request-id", "req_fake");
-        exchange.sendResponseHeaders(200, 0);
-        OutputStream out = exchange.getResponseBody();
-        event(out, "message_start", Json.createObjectBuilder().add("type", "message_start")
-                .add("message", Json.createObjectBuilder().add("id", "msg_fake").add("type", "message")
-                        .add("role", "assistant").add("model", model).add("content", JsonValue.EMPTY_JSON_ARRAY)
-                        .addNull("stop_reason").addNull("stop_sequence")
-                        .add("usage", Json.createObjectBuilder().add("input_tokens", inputTokens)
-                                .add("output_tokens", 1)))
-                .build());
+        OutputStream out = startStream(exchange, model, inputTokens);
         boolean text = "text".equals(block.getString("type"));
         JsonObject start = text ? textBlock("")
                 : Json.createObjectBuilder(block).add("input", JsonValue.EMPTY_JSON_OBJECT).build();
@@ -343,6 +324,23 @@ public final class FakeMessagesApi implements AutoCloseable {
                 .add("usage", Json.createObjectBuilder().add("output_tokens", outputTokens)).build());
         event(out, "message_stop", Json.createObjectBuilder().add("type", "message_stop").build());
         out.close();
+    }
+
+    /** The response's headers and its first event, {@code message_start}; the caller sends the rest. */
+    private static OutputStream startStream(HttpExchange exchange, String model, long inputTokens) throws IOException {
+        exchange.getResponseHeaders().add("content-type", "text/event-stream");
+        exchange.getResponseHeaders().add("cache-control", "no-cache");
+        exchange.getResponseHeaders().add("request-id", "req_fake");
+        exchange.sendResponseHeaders(200, 0);
+        OutputStream out = exchange.getResponseBody();
+        event(out, "message_start", Json.createObjectBuilder().add("type", "message_start")
+                .add("message", Json.createObjectBuilder().add("id", "msg_fake").add("type", "message")
+                        .add("role", "assistant").add("model", model).add("content", JsonValue.EMPTY_JSON_ARRAY)
+                        .addNull("stop_reason").addNull("stop_sequence")
+                        .add("usage", Json.createObjectBuilder().add("input_tokens", inputTokens)
+                                .add("output_tokens", 1)))
+                .build());
+        return out;
     }
 
     private static void event(OutputStream out, String name, JsonObject data) throws IOException {
