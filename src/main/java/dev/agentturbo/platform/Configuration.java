@@ -1,6 +1,8 @@
 package dev.agentturbo.platform;
 
+import dev.agentturbo.agents.entity.AnthropicSettings;
 import dev.agentturbo.agents.entity.ExecutorSettings;
+import dev.agentturbo.agents.entity.ModelPrices;
 import dev.agentturbo.agents.entity.OutputLimits;
 import dev.agentturbo.agents.entity.Sandbox;
 import dev.agentturbo.tasks.entity.OutputSettings;
@@ -66,7 +68,13 @@ public class Configuration {
         OutputLimits limits = new OutputLimits(config.getValue("agentturbo.agents.max-line-chars", Integer.class),
                 config.getValue("agentturbo.tasks.max-result-chars", Integer.class),
                 config.getValue("agentturbo.tasks.max-error-chars", Integer.class));
-        return new ExecutorSettings(config.getValue("agentturbo.claude.command", String.class), commands, sandbox, limits);
+        AnthropicSettings anthropic = new AnthropicSettings(
+                config.getValue("agentturbo.anthropic.default-model", String.class),
+                config.getValue("agentturbo.anthropic.default-max-tokens", Integer.class),
+                config.getValue("agentturbo.anthropic.max-retries", Integer.class),
+                ModelPrices.parse(config.getOptionalValue("agentturbo.anthropic.prices", String.class).orElse("")));
+        return new ExecutorSettings(config.getValue("agentturbo.claude.command", String.class), commands, sandbox, limits,
+                anthropic);
     }
 
     /** A comma-separated key as a list; empty when not set. */

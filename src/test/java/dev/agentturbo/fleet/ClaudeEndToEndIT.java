@@ -13,8 +13,10 @@ import org.junit.jupiter.api.Test;
 import java.io.StringReader;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -23,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Tasks submitted over REST to a real node on Payara Micro, run by the real {@code claude} program, which talks
  * to a fake Messages API server of the test's own: the outcome, cost and session are stored; a server that only
- * answers 429 fails the attempt and the task is retried; a hung run is killed at the task's timeout.
+ * answers 429 fails the attempt and the task is retried; a hung run is killed at the task's timeout. The same node
+ * runs the {@code anthropic-api} executor against the same server: the SDK works inside Payara's class loading.
  */
 class ClaudeEndToEndIT {
 
@@ -41,6 +44,7 @@ class ClaudeEndToEndIT {
         env.put("AGENTTURBO_CLAUDE_COMMAND", ClaudeProgram.path().toString());
         env.put("AGENTTURBO_WORKER_SLOTS", "2");
         env.put("AGENTTURBO_RETRY_BASE_MILLIS", "200");
+        env.put("AGENTTURBO_LIMITS_BACKOFF_FIRST_MILLIS", "1000");
         node = MicroNode.start("node-claude", env);
     }
 
@@ -75,16 +79,21 @@ class ClaudeEndToEndIT {
     }
 
     @Test
-    void aServerThatOnlyAnswers429FailsTheAttemptAndTheTaskIsRetried() throws Exception {
+    void aServerThatAnswers429BacksTheNodeOffAndTheTaskCompletesWithoutAnAttemptCounted() throws Exception {
         api.rateLimitAlways();
         int before = api.requests();
 
-        JsonObject task = awaitFinal(submit("{\"prompt\": \"anything\", \"maxAttempts\": 2}"));
+        long id = submit("{\"prompt\": \"anything\", \"maxAttempts\": 1}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> node.get("/api/limits").body().contains("rate-limit"));
+        assertTrue(api.requests() - before >= 1, "the attempt reached the server");
+        api.replyWith("Done after the back-off.");
 
-        assertEquals("failed", task.getString("status"), task.toString());
-        assertEquals(2, task.getInt("attempt"), "retried once, then failed");
-        assertTrue(task.getString("error").contains("429"), task.getString("error"));
-        assertTrue(api.requests() - before >= 2, "each attempt reached the server");
+        JsonObject task = awaitFinal(id);
+        assertEquals("completed", task.getString("status"), task.toString());
+        assertEquals(1, task.getInt("attempt"), "the rate-limited attempt was not counted (maxAttempts 1)");
+        assertTrue(task.getJsonArray("attempts").getValuesAs(JsonObject.class).stream()
+                .anyMatch(a -> a.getString("outcome").equals("released")
+                        && a.getString("error", "").contains("rate-limited (429)")), task.toString());
     }
 
     @Test
@@ -101,6 +110,42 @@ class ClaudeEndToEndIT {
         assertFalse(ProcessHandle.of(node.pid()).orElseThrow().descendants()
                         .anyMatch(p -> p.info().commandLine().orElse("").contains("claude")),
                 "no claude process is left behind");
+    }
+
+    @Test
+    void theMessagesApiExecutorStreamsItsAnswerAndStoresTokensAndCost() throws Exception {
+        api.replyWith("Paris is the capital of France.\nIt lies on the Seine.", 30, 12);
+        var refused = node.post("/api/tasks", "{\"prompt\": \"hi\", \"executor\": \"anthropic-api\","
+                + " \"options\": {\"temperature\": 3}}");
+        assertEquals(400, refused.statusCode(), refused.body());
+        assertEquals("application/problem+json", refused.headers().firstValue("content-type").orElse(""));
+        assertTrue(refused.body().contains("options.temperature must be from 0 to 1, not 3"), refused.body());
+
+        long id = submit("{\"prompt\": \"What is the capital of France?\", \"executor\": \"anthropic-api\","
+                + " \"options\": {\"model\": \"claude-haiku-4-5\", \"maxTokens\": 200}}");
+        JsonObject task = awaitFinal(id);
+
+        assertEquals("completed", task.getString("status"), task.toString());
+        assertEquals("Paris is the capital of France.\nIt lies on the Seine.", task.getString("result"));
+        assertEquals(30, task.getJsonNumber("inputTokens").longValue());
+        assertEquals(12, task.getJsonNumber("outputTokens").longValue());
+        assertEquals(0, new java.math.BigDecimal("0.00009").compareTo(task.getJsonNumber("costUsd").bigDecimalValue()),
+                "30 × $1 + 12 × $5 per million (claude-haiku-4 in agentturbo.anthropic.prices)");
+        assertEquals(1, task.getInt("numTurns"));
+        assertEquals("msg_fake", task.getString("sessionId"));
+        JsonObject request = api.requestBodies().get(api.requestBodies().size() - 1);
+        assertEquals("claude-haiku-4-5", request.getString("model"));
+        assertEquals(200, request.getInt("max_tokens"));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> outputTexts(id).size() == 3);
+        assertEquals(List.of("assistant: Paris is the capital of France.", "assistant: It lies on the Seine.",
+                "result: done (end_turn), 30 in / 12 out tokens, $0.00009"), outputTexts(id));
+    }
+
+    /** The task's output as {@code kind: text}, in order. */
+    private static List<String> outputTexts(long id) throws Exception {
+        return json(node.get("/api/tasks/" + id + "/output").body()).getJsonArray("items")
+                .getValuesAs(JsonObject.class).stream()
+                .map(o -> o.getString("kind") + ": " + o.getString("text")).toList();
     }
 
     private static long submit(String json) throws Exception {

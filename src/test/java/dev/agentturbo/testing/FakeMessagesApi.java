@@ -35,7 +35,9 @@ import java.util.logging.Logger;
  * {@code content_block_start}, {@code content_block_delta}, {@code content_block_stop}, {@code message_delta} with
  * usage, {@code message_stop}) as the current mode says. Modes switch at runtime from any thread:
  * {@link #replyWith(String)}, {@link #useToolThenReply(String, String, String)}, {@link #rateLimitAlways()},
- * {@link #usageLimitUntil(Instant)}, {@link #hang()}, {@link #window(int, Duration)}. Other requests are logged and answered in kind
+ * {@link #usageLimitUntil(Instant)}, {@link #hang()}, {@link #overloaded()}, {@link #refuseCredentials()},
+ * {@link #invalidRequest(String)}, {@link #rateLimitFor(int, int)}, {@link #startThenHang(String)},
+ * {@link #window(int, Duration)}. Other requests are logged and answered in kind
  * ({@code HEAD /} 200, {@code count_tokens} a count, anything else a 404 error body).
  */
 public final class FakeMessagesApi implements AutoCloseable {
@@ -44,7 +46,8 @@ public final class FakeMessagesApi implements AutoCloseable {
     /** The model named in replies when a request names none; one the program knows the price of. */
     public static final String DEFAULT_MODEL = "claude-sonnet-4-5";
 
-    private sealed interface Mode permits Reply, ToolThenReply, RateLimit, UsageLimit, Hang, Unauthorized, Window {
+    private sealed interface Mode permits Reply, ToolThenReply, RateLimit, UsageLimit, Hang, Refuse, RateLimitThen,
+            StartThenHang, Window {
     }
 
     private record Reply(String text, long inputTokens, long outputTokens) implements Mode {
@@ -62,7 +65,13 @@ public final class FakeMessagesApi implements AutoCloseable {
     private record Hang() implements Mode {
     }
 
-    private record Unauthorized() implements Mode {
+    private record Refuse(int status, String type, String message) implements Mode {
+    }
+
+    private record RateLimitThen(AtomicInteger left, int retryAfterSeconds, Mode then) implements Mode {
+    }
+
+    private record StartThenHang(String text) implements Mode {
     }
 
     private record Window(Windows windows) implements Mode {
@@ -146,7 +155,7 @@ public final class FakeMessagesApi implements AutoCloseable {
 
     /** Every Messages request gets 401 {@code authentication_error}: the key or token is refused. */
     public FakeMessagesApi refuseCredentials() {
-        mode.set(new Unauthorized());
+        mode.set(new Refuse(401, "authentication_error", "invalid x-api-key (fake)"));
         return this;
     }
 
@@ -200,6 +209,30 @@ public final class FakeMessagesApi implements AutoCloseable {
                     in.isEmpty() ? null : in.get(0).at()));
         }
         return counts;
+    }
+
+    /** Every Messages request gets 529 {@code overloaded_error}. */
+    public FakeMessagesApi overloaded() {
+        mode.set(new Refuse(529, "overloaded_error", "Overloaded (fake)"));
+        return this;
+    }
+
+    /** Every Messages request gets 400 {@code invalid_request_error} with this message, as for an unknown model. */
+    public FakeMessagesApi invalidRequest(String message) {
+        mode.set(new Refuse(400, "invalid_request_error", message));
+        return this;
+    }
+
+    /** The next {@code requests} Messages requests get 429 with this {@code retry-after}; later ones the current mode. */
+    public FakeMessagesApi rateLimitFor(int requests, int retryAfterSeconds) {
+        mode.set(new RateLimitThen(new AtomicInteger(requests), retryAfterSeconds, mode.get()));
+        return this;
+    }
+
+    /** A streamed answer begins with this text and then never goes on, until this server closes. */
+    public FakeMessagesApi startThenHang(String text) {
+        mode.set(new StartThenHang(text));
+        return this;
     }
 
     /** How many Messages requests ({@code POST /v1/messages}) arrived, whatever they were answered. */
@@ -257,6 +290,10 @@ public final class FakeMessagesApi implements AutoCloseable {
         if (current instanceof Window w) {
             current = w.windows().admit(request, exchange.getRequestHeaders().getFirst("X-Claude-Code-Session-Id"));
         }
+        answer(exchange, request, current);
+    }
+
+    private void answer(HttpExchange exchange, JsonObject request, Mode current) throws IOException {
         String model = request.getString("model", DEFAULT_MODEL);
         if (current instanceof Reply r) {
             if (request.getBoolean("stream", false)) {
@@ -292,14 +329,32 @@ public final class FakeMessagesApi implements AutoCloseable {
             headers.add("anthropic-ratelimit-unified-5h-reset", reset);
             headers.add("anthropic-ratelimit-unified-representative-claim", "five_hour");
             json(exchange, 429, error("rate_limit_error", "This request would exceed your usage limit (fake)"));
-        } else if (current instanceof Unauthorized) {
-            json(exchange, 401, error("authentication_error", "invalid x-api-key (fake)"));
         } else if (current instanceof Hang) {
             try {
                 closing.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        } else if (current instanceof Refuse r) {
+            json(exchange, r.status(), error(r.type(), r.message()));
+        } else if (current instanceof RateLimitThen r) {
+            answer(exchange, request, r.left().getAndDecrement() > 0 ? new RateLimit(r.retryAfterSeconds()) : r.then());
+        } else if (current instanceof StartThenHang h) {
+            OutputStream out = startStream(exchange, model, 5);
+            event(out, "content_block_start", Json.createObjectBuilder().add("type", "content_block_start")
+                    .add("index", 0).add("content_block", textBlock("")).build());
+            event(out, "content_block_delta", Json.createObjectBuilder().add("type", "content_block_delta")
+                    .add("index", 0).add("delta", Json.createObjectBuilder().add("type", "text_delta")
+                            .add("text", h.text())).build());
+            awaitClosing();
+        }
+    }
+
+    private void awaitClosing() {
+        try {
+            closing.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -364,18 +419,7 @@ public final class FakeMessagesApi implements AutoCloseable {
     /** The streaming answer: one content block, sent as the real API does. */
     private static void stream(HttpExchange exchange, String model, JsonObject block, String stopReason,
                                long inputTokens, long outputTokens) throws IOException {
-        exchange.getResponseHeaders().add("content-type", "text/event-stream");
-        exchange.getResponseHeaders().add("cache-control", "no-cache");
-        exchange.getResponseHeaders().add("request-id", "req_fake");
-        exchange.sendResponseHeaders(200, 0);
-        OutputStream out = exchange.getResponseBody();
-        event(out, "message_start", Json.createObjectBuilder().add("type", "message_start")
-                .add("message", Json.createObjectBuilder().add("id", "msg_fake").add("type", "message")
-                        .add("role", "assistant").add("model", model).add("content", JsonValue.EMPTY_JSON_ARRAY)
-                        .addNull("stop_reason").addNull("stop_sequence")
-                        .add("usage", Json.createObjectBuilder().add("input_tokens", inputTokens)
-                                .add("output_tokens", 1)))
-                .build());
+        OutputStream out = startStream(exchange, model, inputTokens);
         boolean text = "text".equals(block.getString("type"));
         JsonObject start = text ? textBlock("")
                 : Json.createObjectBuilder(block).add("input", JsonValue.EMPTY_JSON_OBJECT).build();
@@ -401,6 +445,23 @@ public final class FakeMessagesApi implements AutoCloseable {
                 .add("usage", Json.createObjectBuilder().add("output_tokens", outputTokens)).build());
         event(out, "message_stop", Json.createObjectBuilder().add("type", "message_stop").build());
         out.close();
+    }
+
+    /** The response's headers and its first event, {@code message_start}; the caller sends the rest. */
+    private static OutputStream startStream(HttpExchange exchange, String model, long inputTokens) throws IOException {
+        exchange.getResponseHeaders().add("content-type", "text/event-stream");
+        exchange.getResponseHeaders().add("cache-control", "no-cache");
+        exchange.getResponseHeaders().add("request-id", "req_fake");
+        exchange.sendResponseHeaders(200, 0);
+        OutputStream out = exchange.getResponseBody();
+        event(out, "message_start", Json.createObjectBuilder().add("type", "message_start")
+                .add("message", Json.createObjectBuilder().add("id", "msg_fake").add("type", "message")
+                        .add("role", "assistant").add("model", model).add("content", JsonValue.EMPTY_JSON_ARRAY)
+                        .addNull("stop_reason").addNull("stop_sequence")
+                        .add("usage", Json.createObjectBuilder().add("input_tokens", inputTokens)
+                                .add("output_tokens", 1)))
+                .build());
+        return out;
     }
 
     private static void event(OutputStream out, String name, JsonObject data) throws IOException {

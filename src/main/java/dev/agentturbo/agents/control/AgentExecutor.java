@@ -20,6 +20,19 @@ public interface AgentExecutor {
     }
 
     /**
+     * The fingerprint {@link #credential()} gives a secret: its kind ({@code key}, {@code oauth}, …), a colon and
+     * the first 12 hex digits of its SHA-256. Equal secrets give equal fingerprints on every node.
+     */
+    static String fingerprint(String kind, byte[] secret) {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(secret);
+            return kind + ":" + java.util.HexFormat.of().formatHex(hash, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * Why this node's agents of this executor cannot run at all for want of a credential, checked when the node
      * starts (it may take a second); empty when they have one or the executor needs none.
      */

@@ -8,19 +8,27 @@ import jakarta.inject.Inject;
 import jakarta.json.JsonObject;
 
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** The executors a task can name, by name. */
 @ApplicationScoped
 public class AgentExecutors {
 
+    private static final Logger LOG = Logger.getLogger(AgentExecutors.class.getName());
+
     @Inject
     ExecutorSettings settings;
 
-    /** Added to the environment of the {@code claude} program; empty in production (it inherits this node's). */
+    /**
+     * Added to this node's environment as the agents see it (the {@code claude} program's, and the Messages API
+     * settings of {@code anthropic-api}); empty in production.
+     */
     private Map<String, String> claudeEnvironment = Map.of();
     private Map<String, AgentExecutor> byName;
 
@@ -31,7 +39,10 @@ public class AgentExecutors {
         this(settings, Map.of());
     }
 
-    /** @param claudeEnvironment added to the environment the {@code claude} program inherits, e.g. ANTHROPIC_BASE_URL */
+    /**
+     * @param claudeEnvironment added to the environment the {@code claude} program inherits and the
+     *                          {@code anthropic-api} executor reads, e.g. ANTHROPIC_BASE_URL
+     */
     public AgentExecutors(ExecutorSettings settings, Map<String, String> claudeEnvironment) {
         this.settings = settings;
         this.claudeEnvironment = Map.copyOf(claudeEnvironment);
@@ -45,10 +56,31 @@ public class AgentExecutors {
         for (AgentExecutor e : List.of(
                 new ClaudeCli(settings.claudeCommand(), claudeEnvironment, Clock.systemUTC(), settings.sandbox(), confinement,
                         settings.limits()),
-                new AllowedCommand(settings.allowedCommands(), confinement, settings.limits()), new Simulated())) {
+                new AllowedCommand(settings.allowedCommands(), confinement, settings.limits()), new Simulated(),
+                new AnthropicApi(settings.anthropic(), nodeEnvironment(), Clock.systemUTC()))) {
             all.put(e.name(), e);
         }
         byName = Map.copyOf(all);
+    }
+
+    private Map<String, String> nodeEnvironment() {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.putAll(claudeEnvironment);
+        return env;
+    }
+
+    /**
+     * Ends what the executors hold open (the Messages API client's connections and threads). Called by the node
+     * once its slots have stopped: a container's own order of destroying beans could end it under running agents.
+     */
+    public void close() {
+        byName.values().stream().filter(AutoCloseable.class::isInstance).forEach(e -> {
+            try {
+                ((AutoCloseable) e).close();
+            } catch (Exception ex) {
+                LOG.log(Level.WARNING, "could not close executor " + e.name(), ex);
+            }
+        });
     }
 
     /** How much of an agent's output is kept. */

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * @param workRoot where tasks without a working directory of their own get one
  */
 public record AgentRun(ClaimedTask task, JsonObject options, Path slotHome, Path workRoot, AgentOutput output,
-                       LimitSignal limits, AtomicReference<AgentProcess> process, AtomicBoolean aborted) {
+                       LimitSignal limits, AtomicReference<Runnable> stop, AtomicBoolean aborted) {
 
     /** Looked up once: JsonProvider.provider() searches the class path on every call. */
     private static final JsonProvider JSON = JsonProvider.provider();
@@ -47,18 +47,29 @@ public record AgentRun(ClaimedTask task, JsonObject options, Path slotHome, Path
 
     /** Remembers the process this attempt started, so that {@link #abort()} can kill it. */
     public void attach(AgentProcess started) {
-        process.set(started);
+        onAbort(started::killTree);
+    }
+
+    /**
+     * Remembers how to stop what this attempt started (a process tree, an API request); run at once when the
+     * attempt was aborted already. It may run twice when an abort races it, so it must be safe to repeat.
+     */
+    public void onAbort(Runnable stopIt) {
+        stop.set(stopIt);
         if (aborted.get()) {
-            started.killTree();
+            stopIt.run();
         }
     }
 
-    /** Stops the attempt: kills its process and all of the process's children. Safe to call more than once. */
+    /**
+     * Stops the attempt: kills its process and all of the process's children, or ends its API request. Safe to
+     * call more than once.
+     */
     public void abort() {
         aborted.set(true);
-        AgentProcess p = process.get();
-        if (p != null) {
-            p.killTree();
+        Runnable s = stop.get();
+        if (s != null) {
+            s.run();
         }
     }
 

@@ -78,12 +78,12 @@ public final class ClaudeCli implements AgentExecutor {
                 {"ANTHROPIC_AUTH_TOKEN", "token"}}) {
             String value = env.get(kind[0]);
             if (value != null && !value.isBlank()) {
-                return kind[1] + ":" + fingerprint(value.strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                return AgentExecutor.fingerprint(kind[1], value.strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
             }
         }
         Path login = Path.of(System.getProperty("user.home"), ".claude", ".credentials.json");
         try {
-            return Files.isReadable(login) ? "login:" + fingerprint(Files.readAllBytes(login)) : "none";
+            return Files.isReadable(login) ? AgentExecutor.fingerprint("login", Files.readAllBytes(login)) : "none";
         } catch (IOException e) {
             return "none";
         }
@@ -122,15 +122,6 @@ public final class ClaudeCli implements AgentExecutor {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return java.util.Optional.empty();
-        }
-    }
-
-    private static String fingerprint(byte[] secret) {
-        try {
-            byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(secret);
-            return java.util.HexFormat.of().formatHex(hash, 0, 6);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -73,6 +73,21 @@ final class OptionRules {
         return this;
     }
 
+    /** A number from min to max, fractions allowed. */
+    OptionRules number(String key, java.math.BigDecimal min, java.math.BigDecimal max) {
+        JsonValue v = options.get(key);
+        if (v == null || v.getValueType() == JsonValue.ValueType.NULL) {
+            return this;
+        }
+        String range = min.toPlainString() + " to " + max.toPlainString();
+        if (!(v instanceof JsonNumber n)) {
+            problems.add("options." + key + " must be a number from " + range);
+        } else if (n.bigDecimalValue().compareTo(min) < 0 || n.bigDecimalValue().compareTo(max) > 0) {
+            problems.add("options." + key + " must be from " + range + ", not " + n);
+        }
+        return this;
+    }
+
     /** A string, or an array of non-blank strings. */
     OptionRules strings(String key) {
         JsonValue v = options.get(key);

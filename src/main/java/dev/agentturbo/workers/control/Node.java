@@ -270,6 +270,7 @@ public class Node {
             if (signals != null) {
                 signals.close();
             }
+            executors.close();
             shutdownLine("node " + settings.workerId() + " stopped");
         }
     }
