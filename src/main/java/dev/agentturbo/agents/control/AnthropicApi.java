@@ -389,6 +389,7 @@ public final class AnthropicApi implements AgentExecutor, AutoCloseable {
                 return;
             }
             if (event.isMessageStart()) {
+                run.limits().apiAnswered();
                 var message = event.asMessageStart().message();
                 id = message.id();
                 inputTokens = message.usage().inputTokens();

@@ -197,6 +197,9 @@ public final class ClaudeCli implements AgentExecutor {
             }
             ClaudeEvents.Described shown = ClaudeEvents.describe(event);
             run.output().line("stdout", shown.kind(), shown.text(), line);
+            if (ClaudeStream.apiAnswered(event)) {
+                run.limits().apiAnswered();
+            }
             ClaudeStream.ApiRetry retry = ClaudeStream.apiRetry(event);
             if (retry != null && retry.refusedCredential()) {
                 // the program would retry a refused key for minutes: no try of it can succeed

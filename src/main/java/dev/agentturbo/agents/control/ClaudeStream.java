@@ -151,6 +151,21 @@ public final class ClaudeStream {
         return new ApiRetry(status, error, delay);
     }
 
+    /**
+     * Whether the event shows that the API accepted a request: an assistant message from a model (the program
+     * makes up {@code <synthetic>} ones for its own errors), or the subscription's limits reported as allowed.
+     */
+    public static boolean apiAnswered(JsonObject event) {
+        String type = event.getString("type", "");
+        if ("assistant".equals(type) && event.get("message") instanceof JsonObject m) {
+            return !"<synthetic>".equals(m.getString("model", "<synthetic>"));
+        }
+        if ("rate_limit_event".equals(type) && event.get("rate_limit_info") instanceof JsonObject info) {
+            return info.getString("status", "").startsWith("allowed");
+        }
+        return false;
+    }
+
     /** True once the program said it retries because its credential was refused. */
     public boolean credentialRefused() {
         return refused != null;

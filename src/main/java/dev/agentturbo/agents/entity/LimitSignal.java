@@ -20,4 +20,11 @@ public interface LimitSignal {
      * @param retryAfter how long the server asked to wait, or null when it did not say
      */
     void rateLimited(String reason, Duration retryAfter);
+
+    /**
+     * The API accepted the agent's request (its first answer began): after a pause, the node starts the executor's
+     * other tasks only once one agent got this far.
+     */
+    default void apiAnswered() {
+    }
 }

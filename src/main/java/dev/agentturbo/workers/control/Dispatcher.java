@@ -53,6 +53,12 @@ public final class Dispatcher {
      */
     private static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
+    /** How long the other tasks of an executor wait for its probe's agent to be answered, at most. */
+    private static final long PROBE_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+    private record Probe(long leaseToken, long since) {
+    }
+
     /** How one attempt ended, as a slot hands it back; a null outcome means the lease was lost: nothing to write. */
     public record Ended(Lease lease, Outcome outcome, Duration retryDelay) {
     }
@@ -81,6 +87,12 @@ public final class Dispatcher {
     private long oldestEnding;
     private boolean rung = true;
     private boolean limitsChanged;
+    /**
+     * Executors whose pause just ended, each probed by one task before the others start: the lease token of that
+     * task, 0 while none is claimed yet. The probe ends when its agent's request was answered, when its attempt
+     * ends, or after {@link #PROBE_NANOS}.
+     */
+    private final Map<String, Probe> probes = new HashMap<>();
     private boolean lastClaimFull;
     private boolean claiming = true;
     private boolean closing;
@@ -299,6 +311,11 @@ public final class Dispatcher {
             if (!before.keySet().equals(mine.keySet())) {
                 rung = true; // claim again at once, with the new set
             }
+            // a pause that ended is probed by one task: should the limit still hold (a reset read wrong, a lift too
+            // early), one agent meets it rather than all; and that one starts without the others' company
+            before.keySet().stream().filter(e -> !mine.containsKey(e))
+                    .forEach(e -> probes.put(e, new Probe(0, System.nanoTime())));
+            mine.keySet().forEach(probes::remove);
             // look again the moment the earliest pause ends, rather than at the next heartbeat
             mine.values().stream().filter(t -> t != java.time.Instant.MAX).min(java.util.Comparator.naturalOrder())
                     .ifPresent(t -> {
@@ -325,6 +342,24 @@ public final class Dispatcher {
             return;
         }
         signal(new Signal(executor, "rate-limit", retryAfter, reason));
+    }
+
+    /**
+     * The API answered the agent of this task: if it probed the executor after a pause, the executor's other tasks
+     * start now. Any thread; returns at once.
+     */
+    public void answered(String executor, long leaseToken) {
+        lock.lock();
+        try {
+            Probe p = probes.get(executor);
+            if (p != null && p.leaseToken() == leaseToken) {
+                probes.remove(executor);
+                rung = true;
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** This node's agents of an executor have no credential: it is paused for that credential until lifted. */
@@ -507,6 +542,9 @@ public final class Dispatcher {
         try {
             while (true) {
                 long now = System.nanoTime();
+                if (probes.values().removeIf(p -> p.leaseToken() != 0 && now - p.since() > PROBE_NANOS)) {
+                    rung = true; // a probe that was never answered nor ended holds the others back no longer
+                }
                 boolean renew = !held.isEmpty() && now - nextRenewal >= 0;
                 boolean beat = now - nextBeat >= 0;
                 boolean promote = now - nextPromote >= 0;
@@ -534,6 +572,11 @@ public final class Dispatcher {
                         Map<Integer, Slot> byNumber = new HashMap<>();
                         idle.forEach(s -> byNumber.put(s.number(), s));
                         slots.addAll(byNumber.values());
+                        if (probes.values().stream().anyMatch(p -> p.leaseToken() == 0)) {
+                            // an executor waits for its probe: one task a round, until the probe is claimed
+                            slots.sort(java.util.Comparator.comparingInt(Slot::number));
+                            slots.subList(1, slots.size()).clear();
+                        }
                         idle.removeAll(slots);
                         rung = false;
                         nextPoll = now + settings.poll().toNanos();
@@ -661,6 +704,7 @@ public final class Dispatcher {
         toWrite.stream().filter(e -> LIMITS.contains(e.outcome().kind()))
                 .forEach(e -> skip.add(e.lease().task().executor()));
         round.signals().forEach(sig -> skip.add(sig.executor()));
+        skip.addAll(runningProbes());
         List<ClaimedTask> claimed = List.of();
         if (!round.slots().isEmpty()) {
             int[] numbers = round.slots().stream().mapToInt(Slot::number).toArray();
@@ -689,6 +733,64 @@ public final class Dispatcher {
         } catch (RuntimeException e) {
             LOG.log(java.util.logging.Level.SEVERE, "node " + settings.workerId() + ": could not hand out what was"
                     + " written; leases it could not hand out expire", e);
+        }
+    }
+
+    /** The executors whose probe runs: none of their other tasks is claimed meanwhile. */
+    private java.util.Set<String> runningProbes() {
+        lock.lock();
+        try {
+            java.util.Set<String> running = new java.util.HashSet<>();
+            probes.forEach((executor, p) -> {
+                if (p.leaseToken() != 0) {
+                    running.add(executor);
+                }
+            });
+            return running;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A probe whose attempt ended (however it ended) holds nothing back any more. */
+    private void endProbes(List<Ended> written, List<Ended> ended) {
+        lock.lock();
+        try {
+            for (List<Ended> list : List.of(written, ended)) {
+                for (Ended e : list) {
+                    ClaimedTask t = e.lease().task();
+                    Probe p = probes.get(t.executor());
+                    if (p != null && p.leaseToken() == t.leaseToken()) {
+                        probes.remove(t.executor());
+                        rung = true;
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The first task claimed of an executor waiting for its probe is the probe. A claim that found nothing to
+     * claim ends the waiting: with no task of the executor in the queue there is nothing to probe with.
+     */
+    private void startProbes(List<ClaimedTask> claimed, int asked) {
+        lock.lock();
+        try {
+            for (ClaimedTask t : claimed) {
+                Probe p = probes.get(t.executor());
+                if (p != null && p.leaseToken() == 0) {
+                    probes.put(t.executor(), new Probe(t.leaseToken(), System.nanoTime()));
+                    LOG.info(() -> "node " + settings.workerId() + " probes " + t.executor() + " with task " + t.id()
+                            + " before it starts its other tasks");
+                }
+            }
+            if (asked > 0 && claimed.isEmpty()) {
+                probes.values().removeIf(p -> p.leaseToken() == 0);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -785,6 +887,8 @@ public final class Dispatcher {
         }
         Map<Integer, Slot> bySlot = new HashMap<>();
         round.slots().forEach(s -> bySlot.put(s.number(), s));
+        endProbes(w.written(), round.ended());
+        startProbes(w.claimed(), round.slots().size());
         for (ClaimedTask task : w.claimed()) {
             Lease lease = new Lease(task);
             held.put(task.leaseToken(), lease);

@@ -1,9 +1,10 @@
 package dev.agentturbo.workers.control;
 
 import dev.agentturbo.agents.control.AgentExecutor;
-import dev.agentturbo.agents.entity.AgentOutput;
 import dev.agentturbo.agents.control.AgentExecutors;
 import dev.agentturbo.agents.control.AgentRun;
+import dev.agentturbo.agents.entity.AgentOutput;
+import dev.agentturbo.agents.entity.LimitSignal;
 import dev.agentturbo.platform.OutageLog;
 import dev.agentturbo.tasks.entity.ClaimedTask;
 import dev.agentturbo.tasks.entity.Outcome;
@@ -190,7 +191,17 @@ public final class Slot {
         Optional<OutputRecorder.Attempt> output = recorder.get().map(r -> r.open(task));
         AgentRun run = AgentRun.of(task, settings.workRoot().resolve("slot-" + number),
                 settings.workRoot().resolve("tasks"), output.map(o -> (AgentOutput) o).orElse(AgentOutput.NONE),
-                (reason, retryAfter) -> dispatcher.rateLimited(task.executor(), retryAfter, reason));
+                new LimitSignal() {
+                    @Override
+                    public void rateLimited(String reason, Duration retryAfter) {
+                        dispatcher.rateLimited(task.executor(), retryAfter, reason);
+                    }
+
+                    @Override
+                    public void apiAnswered() {
+                        dispatcher.answered(task.executor(), task.leaseToken());
+                    }
+                });
         Future<Outcome> agent;
         try {
             agent = runner.submit(() -> executor.get().run(run));

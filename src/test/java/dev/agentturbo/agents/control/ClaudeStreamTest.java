@@ -270,6 +270,24 @@ class ClaudeStreamTest {
                 .add("subtype", "init").build()));
     }
 
+    @Test
+    void anAnswerOfTheApiIsAModelsMessageOrAnAllowedLimitNeverOneTheProgramMadeUp() {
+        assertTrue(lines("success.jsonl").stream().map(ClaudeStreamTest::object).filter(java.util.Objects::nonNull)
+                .anyMatch(ClaudeStream::apiAnswered));
+        assertTrue(lines("not-logged-in.jsonl").stream().map(ClaudeStreamTest::object)
+                .filter(java.util.Objects::nonNull).noneMatch(ClaudeStream::apiAnswered), "a <synthetic> message");
+        assertTrue(lines("usage-limit-session.jsonl").stream().map(ClaudeStreamTest::object)
+                .filter(java.util.Objects::nonNull).noneMatch(ClaudeStream::apiAnswered), "a rejected limit");
+    }
+
+    private static jakarta.json.JsonObject object(String line) {
+        try (var reader = jakarta.json.Json.createReader(new java.io.StringReader(line))) {
+            return reader.readValue() instanceof jakarta.json.JsonObject o ? o : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     private static ClaudeStream read(String file) {
         ClaudeStream stream = new ClaudeStream(CAPTURE_MORNING);
         lines(file).forEach(stream::accept);
