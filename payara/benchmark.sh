@@ -18,6 +18,6 @@ command -v pgbench >/dev/null || { echo "[benchmark] pgbench is missing (Debian 
 mkdir -p target
 log=target/benchmark.log
 echo "[benchmark] $(date -u +%FT%TZ) on $(nproc) cores; full output in $log" >&2
-mvn -B verify -Dit.test="EngineBenchmark${1:+#$1}" -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false \
+mvn -B verify -Dagentturbo.node.fullJit=true -Dit.test="EngineBenchmark${1:+#$1}" -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false \
     -Dfailsafe.failIfNoSpecifiedTests=false >"$log" 2>&1 || { tail -n 60 "$log" >&2; exit 1; }
 grep '^BENCH ' "$log" | sed 's/^BENCH //'

@@ -33,13 +33,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The fleet's answers to an API that limits it, with the real {@code claude} program against a fake Messages API:
- * nodes a and b share one API key (2 slots each), node bare has no credential at all.
+ * node a has an API key (3 slots), node bare has no credential at all. (That nodes sharing a credential share its
+ * limits is {@code UsageLimitPauseIT}'s; here one node carries the key.)
  * <ul>
  * <li>A node whose agents have no credential pauses its executor for that credential at start, with a message
  * that says what to do; it never claims such a task.</li>
  * <li>While the API answers 429, the fleet backs off for the key, exponentially: each back-off lets every slot of
- * the key start at most one agent, and each agent tries at most 1 + CLAUDE_CODE_MAX_RETRIES times, so the server
- * receives at most slots × 2 requests per back-off. No task fails and no attempt is counted.</li>
+ * the key start at most one agent (after the first, one probe a node), and each agent tries at most
+ * 1 + CLAUDE_CODE_MAX_RETRIES times, so the server receives at most slots × 2 requests per back-off. No task fails
+ * and no attempt is counted.</li>
  * <li>A refused key pauses the executor for that key at the first refusal, without failing the task; an
  * operator's lift lets it run again.</li>
  * </ul>
@@ -47,13 +49,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ApiLimitsIT {
 
-    private static final int SLOTS_OF_THE_KEY = 4;
+    private static final int SLOTS_OF_THE_KEY = 3;
     private static final int TRIES_PER_AGENT = 2; // CLAUDE_CODE_MAX_RETRIES=1
 
     static TestDatabase db;
     static FakeMessagesApi api;
     static MicroNode a;
-    static MicroNode b;
     static MicroNode bare;
 
     @BeforeAll
@@ -67,23 +68,21 @@ class ApiLimitsIT {
         base.put("CLAUDE_CODE_MAX_RETRIES", "1");
         Map<String, String> keyed = new HashMap<>(base);
         keyed.putAll(ClaudeProgram.environment(api, ClaudeProgram.Auth.API_KEY));
-        keyed.put("AGENTTURBO_WORKER_SLOTS", "2");
+        keyed.put("AGENTTURBO_WORKER_SLOTS", Integer.toString(SLOTS_OF_THE_KEY));
         Map<String, String> none = new HashMap<>(base);
         none.putAll(ClaudeProgram.environment(api, ClaudeProgram.Auth.API_KEY));
         none.put("ANTHROPIC_API_KEY", "");
         none.put("HOME", Files.createTempDirectory("agent-turbo-bare-home").toString());
         none.put("AGENTTURBO_WORKER_SLOTS", "1");
         var na = CompletableFuture.supplyAsync(() -> MicroNode.start("api-limits-a", keyed));
-        var nb = CompletableFuture.supplyAsync(() -> MicroNode.start("api-limits-b", keyed));
         var nbare = CompletableFuture.supplyAsync(() -> MicroNode.start("api-limits-bare", none));
         a = na.join();
-        b = nb.join();
         bare = nbare.join();
     }
 
     @AfterAll
     static void stop() {
-        Closing.all(a, b, bare, api, db);
+        Closing.all(a, bare, api, db);
     }
 
     @Test
@@ -109,7 +108,7 @@ class ApiLimitsIT {
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> limit("rate-limit") != null);
         assertTrue(limit("rate-limit").getString("credential").matches("key:[0-9a-f]{12}"));
-        Thread.sleep(20_000);
+        Thread.sleep(12_000);
         int limited = api.requests();
         int strikes = (int) number("SELECT strikes FROM executor_limits WHERE kind = 'rate-limit'");
         api.replyWith("Done after the back-off.");
@@ -121,7 +120,7 @@ class ApiLimitsIT {
         assertTrue(number("SELECT count(*) FROM task_attempts WHERE outcome = 'released'"
                 + " AND error LIKE 'the API stayed rate-limited (429)%'") >= 1, "rate-limited attempts went back");
         int bound = SLOTS_OF_THE_KEY * TRIES_PER_AGENT * strikes;
-        System.out.println("rate limit: " + limited + " requests in 20 s of 429 answers, " + strikes
+        System.out.println("rate limit: " + limited + " requests in 12 s of 429 answers, " + strikes
                 + " back-offs in a row; bound " + bound);
         assertTrue(strikes >= 2, "back-offs in a row grow: " + strikes);
         assertTrue(limited <= bound, limited + " requests while limited, more than slots × tries × back-offs = "

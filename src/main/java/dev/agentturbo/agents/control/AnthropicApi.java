@@ -105,10 +105,8 @@ public final class AnthropicApi implements AgentExecutor, AutoCloseable {
         return authToken == null ? "none" : AgentExecutor.fingerprint("token", authToken.getBytes(StandardCharsets.UTF_8));
     }
 
-    @Override
-    public Optional<String> credentialProblem() {
-        return apiKey == null && authToken == null ? Optional.of(NO_CREDENTIAL) : Optional.empty();
-    }
+    // No credentialProblem() at start: most nodes never run this executor, and a fleet-wide pause shown for an
+    // executor nobody uses is noise. A keyless node's first task of it pauses it instead (not failed, not counted).
 
     @Override
     public List<String> check(JsonObject options, boolean privileged) {

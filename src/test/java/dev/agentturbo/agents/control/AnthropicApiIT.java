@@ -221,12 +221,13 @@ class AnthropicApiIT {
     }
 
     @Test
-    void withoutAKeyTheNodeSaysSoAtStartAndNoRequestIsSent() throws Exception {
+    void withoutAKeyTheFirstTaskPausesTheExecutorAndNoRequestIsSent() throws Exception {
         try (AnthropicApi keyless = executor(Map.of("ANTHROPIC_API_KEY", "", "ANTHROPIC_BASE_URL", api.baseUrl()))) {
             assertEquals("none", keyless.credential());
-            assertTrue(keyless.credentialProblem().orElseThrow().contains("set ANTHROPIC_API_KEY in the node's"
-                    + " environment and restart"), keyless.credentialProblem()::toString);
-            assertEquals(Outcome.Kind.CREDENTIALS, keyless.run(run("hello", "{}")).kind());
+            Outcome outcome = keyless.run(run("hello", "{}"));
+            assertEquals(Outcome.Kind.CREDENTIALS, outcome.kind());
+            assertTrue(outcome.error().contains("set ANTHROPIC_API_KEY in the node's environment and restart"),
+                    outcome.error());
         }
         assertEquals(0, api.requests());
         assertEquals(AgentExecutor.fingerprint("key", KEY.getBytes(StandardCharsets.UTF_8)), executor.credential());
