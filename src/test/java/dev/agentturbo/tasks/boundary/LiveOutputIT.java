@@ -76,6 +76,11 @@ class LiveOutputIT {
                 "All done, the tool said hello.");
         long id = submit(worker, "{\"prompt\": \"say hello with the shell\", \"options\": {\"allowedTools\": [\"Bash\"]}}");
         assertEquals("completed", awaitFinal(worker, id).getString("status"));
+        // the output is written apart from the ending, within a flush interval (200 ms) of it
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> {
+            List<JsonObject> all = output(worker, id);
+            return !all.isEmpty() && all.get(all.size() - 1).getString("kind").equals("result");
+        });
 
         List<JsonObject> items = output(worker, id);
         List<String> kinds = items.stream().map(i -> i.getString("kind")).toList();
