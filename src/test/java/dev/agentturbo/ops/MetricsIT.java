@@ -124,6 +124,8 @@ class MetricsIT {
     @Order(3)
     void metricsShowNoTaskContent() throws Exception {
         String metrics = node.get("/metrics", null).body();
+        // kept beside Prometheus's log, to read what a node prints
+        java.nio.file.Files.writeString(prometheus.log().resolveSibling("metrics.txt"), metrics);
         assertTrue(metrics.contains("agentturbo_tasks_completed_total"), metrics);
         assertFalse(metrics.contains(SECRET), "no prompt in the metrics");
         assertFalse(metrics.matches("(?s).*agentturbo_[a-z_]+\\{[^}]*(task|id)=.*"), "no task id as a label");
