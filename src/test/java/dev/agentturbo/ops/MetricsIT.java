@@ -4,8 +4,6 @@ import dev.agentturbo.testing.Closing;
 import dev.agentturbo.testing.MicroNode;
 import dev.agentturbo.testing.Prometheus;
 import dev.agentturbo.testing.TestDatabase;
-import jakarta.json.Json;
-import jakarta.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -14,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
-import java.io.StringReader;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,21 +71,21 @@ class MetricsIT {
     @Test
     @Order(2)
     void countersGaugesAndTimersSayWhatHappened() throws Exception {
-        long running = submit("{\"executor\": \"simulated\", \"prompt\": \"" + SECRET + " long\","
+        long running = node.submit("{\"executor\": \"simulated\", \"prompt\": \"" + SECRET + " long\","
                 + " \"options\": {\"durationMs\": 60000}}");
-        await().atMost(Duration.ofSeconds(10)).until(() -> status(running).equals("running"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.status(running).equals("running"));
         awaitValue("sum(agentturbo_slots_busy)", 1);
         awaitValue("sum(agentturbo_queue_tasks{status=\"running\"})", 1);
         assertEquals(202, node.post("/api/tasks/" + running + "/cancel", "").statusCode());
 
         List<Long> ids = new ArrayList<>(List.of(running));
         for (int i = 0; i < 5; i++) {
-            ids.add(submit("{\"executor\": \"simulated\", \"prompt\": \"" + SECRET + " " + i + "\","
+            ids.add(node.submit("{\"executor\": \"simulated\", \"prompt\": \"" + SECRET + " " + i + "\","
                     + " \"options\": {\"durationMs\": 100}}"));
         }
-        ids.add(submit("{\"executor\": \"simulated\", \"prompt\": \"" + SECRET + " fails\","
+        ids.add(node.submit("{\"executor\": \"simulated\", \"prompt\": \"" + SECRET + " fails\","
                 + " \"options\": {\"outcome\": \"failure\"}, \"maxAttempts\": 1}"));
-        ids.add(submit("{\"executor\": \"simulated\", \"prompt\": \"" + SECRET + " fails twice\","
+        ids.add(node.submit("{\"executor\": \"simulated\", \"prompt\": \"" + SECRET + " fails twice\","
                 + " \"options\": {\"outcome\": \"failure\", \"durationMs\": 10}, \"maxAttempts\": 2}"));
         await().atMost(Duration.ofSeconds(60)).until(() -> ids.stream().allMatch(MetricsIT::finished));
 
@@ -147,27 +144,11 @@ class MetricsIT {
         }
     }
 
-    static long submit(String json) throws IOException {
-        HttpResponse<String> response = node.post("/api/tasks", json);
-        assertEquals(201, response.statusCode(), response.body());
-        return json(response.body()).getJsonNumber("id").longValue();
-    }
-
-    static String status(long id) throws IOException {
-        return json(node.get("/api/tasks/" + id).body()).getString("status");
-    }
-
     static boolean finished(long id) {
         try {
-            return List.of("completed", "failed", "cancelled").contains(status(id));
+            return List.of("completed", "failed", "cancelled").contains(node.status(id));
         } catch (IOException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    static JsonObject json(String body) {
-        try (var reader = Json.createReader(new StringReader(body))) {
-            return reader.readObject();
         }
     }
 }
