@@ -157,6 +157,26 @@ public final class MicroNode implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
+    /** Submits one task (JSON) as the test's operator; its id. Anything but 201 fails. */
+    public long submit(String json) throws IOException {
+        HttpResponse<String> response = post("/api/tasks", json);
+        if (response.statusCode() != 201) {
+            throw new IllegalStateException("submission refused: " + response.statusCode() + " " + response.body());
+        }
+        return task(response.body()).getJsonNumber("id").longValue();
+    }
+
+    /** The status of a task, as the API says it. */
+    public String status(long id) throws IOException {
+        return task(get("/api/tasks/" + id).body()).getString("status");
+    }
+
+    private static jakarta.json.JsonObject task(String body) {
+        try (var reader = jakarta.json.Json.createReader(new java.io.StringReader(body))) {
+            return reader.readObject();
+        }
+    }
+
     /** Any request with this bearer token; none when null. */
     public HttpResponse<String> send(String method, String path, String json, String token) throws IOException {
         HttpRequest.Builder b = authorized(HttpRequest.newBuilder(uri(path)), token);

@@ -38,7 +38,8 @@ public final class TaskLeases {
     // The node takes up to n of the most urgent ready tasks for its n free slots, in one statement. SKIP LOCKED
     // lets concurrent claimers pass each other's rows, so each pending row goes to exactly one of them; each
     // claimed row gets a new lease token (the fencing token) and slot number i of the array gets the i-th row.
-    // Executors paused for the node's credential (a usage limit until its reset) are passed over.
+    // Executors paused for the node's credential (a usage limit until its reset) are passed over. It also says how
+    // long each task waited since its submission (both times by the database's clock).
     private static final String CLAIM = """
             WITH next AS (
                 SELECT id, row_number() OVER () AS n
@@ -54,7 +55,7 @@ public final class TaskLeases {
               FROM next
              WHERE t.id = next.id
             RETURNING t.id, t.attempt, t.max_attempts, t.lease_token, t.slot, t.executor, t.prompt, t.options::text,
-                      t.timeout_seconds
+                      t.timeout_seconds, EXTRACT(EPOCH FROM t.started_at - t.created_at)
             """;
 
     // One statement extends every lease the node holds, each fenced by its token; a row that does not come back
@@ -160,7 +161,7 @@ public final class TaskLeases {
                        AND pg_postmaster_start_time() < now() - make_interval(secs => ?)
                      FOR UPDATE SKIP LOCKED) expired
              WHERE t.id = expired.id
-            RETURNING t.id, t.status, t.attempt, t.error
+            RETURNING t.id, t.status, t.attempt, t.error, t.executor
             """;
 
     // Scheduled tasks whose time has come become claimable, the earliest first; the answer also says when the
@@ -195,7 +196,7 @@ public final class TaskLeases {
     private static final String NOTIFY = "SELECT pg_notify(?, '')";
 
     /** What became of one task whose lease expired. */
-    public record Requeued(long id, String status, int attempt, String reason) {
+    public record Requeued(long id, String status, int attempt, String reason, String executor) {
     }
 
     /**
@@ -230,7 +231,8 @@ public final class TaskLeases {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     claimed.add(new ClaimedTask(rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getLong(4), workerId,
-                            rs.getInt(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getInt(9)));
+                            rs.getInt(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getInt(9),
+                            Duration.ofNanos(Math.max(0, (long) (rs.getDouble(10) * 1e9)))));
                 }
             }
             return claimed;
@@ -385,7 +387,8 @@ public final class TaskLeases {
             ps.setLong(1, lease.toSeconds());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    requeued.add(new Requeued(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getString(4)));
+                    requeued.add(new Requeued(rs.getLong(1), rs.getString(2), rs.getInt(3), rs.getString(4),
+                            rs.getString(5)));
                 }
             }
         }

@@ -60,7 +60,7 @@ public class TaskQueue {
                    cancel_requested = true
               FROM target
              WHERE t.id = target.id AND t.status IN ('scheduled', 'pending', 'running')
-            RETURNING t.status, target.was
+            RETURNING t.status, target.was, t.executor
             """;
 
     // A user's retry: a finished task (completed, failed or cancelled) runs again, same id, as further attempts with
@@ -85,6 +85,8 @@ public class TaskQueue {
 
     @Inject
     DataSource dataSource;
+    @Inject
+    jakarta.enterprise.inject.Instance<TaskEvents> listeners;
 
     protected TaskQueue() {
     }
@@ -98,6 +100,7 @@ public class TaskQueue {
         try (Connection c = dataSource.getConnection(); PreparedStatement insert = c.prepareStatement(INSERT)) {
             Submitted stored = insertOne(c, insert, task); // one statement: committed on its own
             logSubmitted(List.of(stored));
+            countSubmitted(List.of(task), List.of(stored));
             return stored;
         } catch (SQLException e) {
             throw new QueueException("could not store the task", e);
@@ -117,6 +120,7 @@ public class TaskQueue {
                 }
                 c.commit();
                 logSubmitted(stored);
+                countSubmitted(tasks, stored);
                 return stored;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -127,6 +131,22 @@ public class TaskQueue {
         } catch (SQLException e) {
             throw new QueueException("could not store the task", e);
         }
+    }
+
+    /** Where this node's events are told: the node's metrics, or nobody (a queue built without a container). */
+    private TaskEvents events() {
+        return listeners != null && listeners.isResolvable() ? listeners.get() : TaskEvents.NONE;
+    }
+
+    private void countSubmitted(List<NewTask> tasks, List<Submitted> stored) {
+        java.util.Map<String, Integer> created = new java.util.HashMap<>();
+        for (int i = 0; i < tasks.size(); i++) {
+            if (stored.get(i).created()) {
+                created.merge(tasks.get(i).executor(), 1, Integer::sum);
+            }
+        }
+        TaskEvents events = events();
+        created.forEach(events::submitted);
     }
 
     private static void logSubmitted(List<Submitted> stored) {
@@ -178,6 +198,8 @@ public class TaskQueue {
                         String was = rs.getString(2);
                         if (now == TaskStatus.RUNNING) {
                             notify(c, CANCEL_CHANNEL, Long.toString(id));
+                        } else {
+                            events().cancelledWaiting(rs.getString(3));
                         }
                         LOG.info(() -> transition(id, null, 0, was, now.value(),
                                 now == TaskStatus.RUNNING ? "cancel requested" : "cancelled by user"));

@@ -2,6 +2,7 @@ package dev.agentturbo.workers.control;
 
 import dev.agentturbo.platform.DatabaseLink;
 import dev.agentturbo.platform.OutageLog;
+import dev.agentturbo.tasks.control.TaskEvents;
 import dev.agentturbo.tasks.control.TaskLeases;
 import dev.agentturbo.tasks.control.TaskQueue;
 import dev.agentturbo.tasks.entity.ClaimedTask;
@@ -101,6 +102,7 @@ public final class Dispatcher {
     /** Executors this node may not start now (paused for its credential), and when the first pause ends. */
     private volatile Map<String, java.time.Instant> paused = Map.of();
     private volatile Backoff backOff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(5));
+    private volatile TaskEvents events = TaskEvents.NONE;
     private String state = "active";
     private long nextPoll;
     private long nextRenewal;
@@ -141,7 +143,7 @@ public final class Dispatcher {
         this.credentialOf = credentialOf;
         this.settings = settings;
         this.leases = leases;
-        this.housekeeping = new Housekeeping(settings, leases, registry, host, version, slots, wanted);
+        this.housekeeping = new Housekeeping(settings, leases, registry, host, version, slots, wanted, () -> events);
         this.link = link;
         this.liveSlots = liveSlots;
         this.outage = new OutageLog(LOG, "node " + settings.workerId() + ": the database at " + link.where());
@@ -161,6 +163,17 @@ public final class Dispatcher {
     public Dispatcher backingOff(Duration first, Duration max) {
         this.backOff = new Backoff(first, max);
         return this;
+    }
+
+    /** Tells this node's claims, records and requeues to {@code events} (the node's metrics). Set before {@link #start()}. */
+    public Dispatcher reporting(TaskEvents events) {
+        this.events = events;
+        return this;
+    }
+
+    /** Where this node's events are told. */
+    TaskEvents events() {
+        return events;
     }
 
     public Dispatcher start() {
@@ -441,6 +454,11 @@ public final class Dispatcher {
         link.close();
     }
 
+    /** The executors this node starts no task of now: paused for the credential its agents use. */
+    public java.util.Set<String> paused() {
+        return paused.keySet();
+    }
+
     /** The leases this node holds now (running agents, and endings not yet recorded). */
     public int held() {
         return held.size();
@@ -708,10 +726,12 @@ public final class Dispatcher {
         List<ClaimedTask> claimed = List.of();
         if (!round.slots().isEmpty()) {
             int[] numbers = round.slots().stream().mapToInt(Slot::number).toArray();
+            long start = System.nanoTime();
             claimed = leases.claim(c, settings.workerId(), numbers, settings.lease(), skip);
+            events.claimStatement(Duration.ofNanos(System.nanoTime() - start));
         }
         Map<String, java.time.Instant> newlyPaused = new HashMap<>();
-        List<String> began = new ArrayList<>();
+        List<Began> began = new ArrayList<>();
         limit(c, toWrite, after, round.signals(), newlyPaused, began);
         boolean readyAgain = false;
         for (String status : after) {
@@ -721,7 +741,10 @@ public final class Dispatcher {
             leases.notifyReady(c);
         }
         c.commit();
-        began.forEach(LOG::warning);
+        for (Began b : began) {
+            LOG.warning(b.line());
+            events.pauseBegan(b.executor(), b.kind());
+        }
         if (!newlyPaused.isEmpty()) {
             Map<String, java.time.Instant> mine = new HashMap<>(paused);
             newlyPaused.forEach((executor, until) -> mine.merge(executor, until, (a, b) -> a.isAfter(b) ? a : b));
@@ -794,6 +817,10 @@ public final class Dispatcher {
         }
     }
 
+    /** A fleet-wide pause this node began: executor, kind, and the line that says so. */
+    private record Began(String executor, String kind, String line) {
+    }
+
     private static final java.util.Set<Outcome.Kind> LIMITS = java.util.EnumSet.of(Outcome.Kind.USAGE_LIMITED,
             Outcome.Kind.RATE_LIMITED, Outcome.Kind.CREDENTIALS);
 
@@ -803,7 +830,7 @@ public final class Dispatcher {
      * round); missing or refused credentials pause it until lifted.
      */
     private void limit(Connection c, List<Ended> toWrite, String[] after, List<Signal> said,
-                       Map<String, java.time.Instant> newlyPaused, List<String> began) throws SQLException {
+                       Map<String, java.time.Instant> newlyPaused, List<Began> began) throws SQLException {
         Map<String, Signal> rateLimits = new java.util.LinkedHashMap<>();
         Map<String, String> credentials = new java.util.LinkedHashMap<>();
         String node = settings.workerId();
@@ -819,8 +846,9 @@ public final class Dispatcher {
                         String credential = credentialOf.apply(t.executor());
                         if (dev.agentturbo.agents.control.ExecutorLimits.pause(c, t.executor(), credential,
                                 "usage-limit", o.resumeAt(), "usage limit reached (task " + t.id() + " on " + node + ")")) {
-                            began.add(t.executor() + " (" + credential + ") paused fleet-wide until " + o.resumeAt()
-                                    + ": usage limit reached by task " + t.id() + " on " + node);
+                            began.add(new Began(t.executor(), "usage-limit", t.executor() + " (" + credential
+                                    + ") paused fleet-wide until " + o.resumeAt() + ": usage limit reached by task "
+                                    + t.id() + " on " + node));
                         }
                         newlyPaused.merge(t.executor(), o.resumeAt(), (a, b) -> a.isAfter(b) ? a : b);
                     }
@@ -851,8 +879,9 @@ public final class Dispatcher {
             var b = dev.agentturbo.agents.control.ExecutorLimits.backOff(c, sig.executor(), credential,
                     sig.retryAfter(), sig.reason(), policy::after, policy.max());
             if (b.began()) {
-                began.add(sig.executor() + " (" + credential + ") backs off fleet-wide until " + b.until()
-                        + " (back-off " + b.strikes() + " in a row): " + sig.reason());
+                began.add(new Began(sig.executor(), "rate-limit", sig.executor() + " (" + credential
+                        + ") backs off fleet-wide until " + b.until() + " (back-off " + b.strikes() + " in a row): "
+                        + sig.reason()));
             }
             newlyPaused.merge(sig.executor(), b.until(), (a, x) -> a.isAfter(x) ? a : x);
         }
@@ -860,7 +889,8 @@ public final class Dispatcher {
             String credential = credentialOf.apply(e.getKey());
             if (dev.agentturbo.agents.control.ExecutorLimits.pause(c, e.getKey(), credential, "credentials", null,
                     e.getValue())) {
-                began.add(e.getKey() + " (" + credential + ") paused fleet-wide until lifted: " + e.getValue());
+                began.add(new Began(e.getKey(), "credentials", e.getKey() + " (" + credential
+                        + ") paused fleet-wide until lifted: " + e.getValue()));
             }
             newlyPaused.put(e.getKey(), java.time.Instant.MAX);
         }
@@ -879,6 +909,9 @@ public final class Dispatcher {
             Ended e = w.written().get(i);
             held.remove(e.lease().task().leaseToken());
             logEnding(c, e, w.after()[i]);
+            if (w.after()[i] != null) {
+                events.recorded(e.lease().task(), e.outcome(), w.after()[i]);
+            }
         }
         for (Ended e : round.ended()) {
             if (e.outcome() == null) {
@@ -892,6 +925,7 @@ public final class Dispatcher {
         for (ClaimedTask task : w.claimed()) {
             Lease lease = new Lease(task);
             held.put(task.leaseToken(), lease);
+            events.claimed(task);
             LOG.info(() -> TaskQueue.transition(task, "pending", "running", "claimed"));
             Slot slot = bySlot.remove(task.slot());
             if (slot == null || !slot.deliver(lease)) {

@@ -1,5 +1,6 @@
 package dev.agentturbo.workers.control;
 
+import dev.agentturbo.tasks.control.TaskEvents;
 import dev.agentturbo.tasks.control.TaskLeases;
 import dev.agentturbo.tasks.control.TaskQueue;
 import dev.agentturbo.workers.entity.Wanted;
@@ -31,14 +32,17 @@ final class Housekeeping {
     private final String version;
     private final IntSupplier slots;
     private final Consumer<Wanted> wanted;
+    private final java.util.function.Supplier<TaskEvents> events;
 
     /**
      * @param slots  how many slots the node runs now
      * @param wanted takes what operators asked of the node, with every heartbeat
+     * @param events  is told of the expired leases this node requeued
      */
     Housekeeping(WorkerSettings settings, TaskLeases leases, WorkerRegistry registry, String host, String version,
-                 IntSupplier slots, Consumer<Wanted> wanted) {
+                 IntSupplier slots, Consumer<Wanted> wanted, java.util.function.Supplier<TaskEvents> events) {
         this.settings = settings;
+        this.events = events;
         this.slots = slots;
         this.wanted = wanted;
         this.leases = leases;
@@ -83,6 +87,8 @@ final class Housekeeping {
         }
         requeued.forEach(r -> LOG.warning(TaskQueue.transition(r.id(), null, r.attempt(), "running", r.status(),
                 r.reason())));
+        TaskEvents told = events.get();
+        requeued.forEach(r -> told.leaseExpired(r.executor(), r.status()));
         if (deleted > 0) {
             LOG.info(() -> deleted + " tasks finished more than " + settings.retention().toHours()
                     + " h ago deleted (retention)");

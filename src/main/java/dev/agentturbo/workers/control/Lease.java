@@ -12,6 +12,7 @@ import java.time.Duration;
 public final class Lease {
 
     private final ClaimedTask task;
+    private final long claimedAt = System.nanoTime();
     private volatile long renewedAt;
     private volatile boolean lost;
     private volatile boolean cancelRequested;
@@ -49,6 +50,11 @@ public final class Lease {
 
     public boolean cancelRequested() {
         return cancelRequested;
+    }
+
+    /** How long ago the task was claimed, on the monotonic clock. */
+    public Duration heldFor() {
+        return Duration.ofNanos(System.nanoTime() - claimedAt);
     }
 
     /** How long ago the lease was last extended (or claimed), on the monotonic clock. */

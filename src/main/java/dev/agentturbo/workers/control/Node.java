@@ -77,6 +77,8 @@ public class Node {
     dev.agentturbo.agents.control.AgentExecutors executors;
     @Inject
     dev.agentturbo.agents.entity.BackOffSettings backOff;
+    @Inject
+    dev.agentturbo.tasks.control.TaskEvents events;
 
     private volatile Dispatcher dispatcher;
     private volatile OutputRecorder recorder;
@@ -116,7 +118,7 @@ public class Node {
                     settings.lease().dividedBy(2));
             dispatcher = new Dispatcher(settings, new TaskLeases(), registry, link, host(), version(),
                     board::open, board::wanted, this::apply, executors::credentialOf, threads)
-                    .backingOff(backOff.first(), backOff.max()).start();
+                    .backingOff(backOff.first(), backOff.max()).reporting(events).start();
             board.use(dispatcher);
             Dispatcher d = dispatcher;
             // a node whose agents have no credential says so at once (a pause of its credential), not with a task

@@ -109,6 +109,7 @@ public final class Slot {
                     }
                     current = lease;
                     last = supervise(lease);
+                    dispatcher.events().ran(lease.task(), lease.heldFor());
                     trouble.recovered();
                 } catch (InterruptedException e) {
                     interrupted = true;

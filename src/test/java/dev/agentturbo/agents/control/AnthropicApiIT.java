@@ -312,7 +312,7 @@ class AnthropicApiIT {
 
     private AgentRun run(String prompt, String optionsJson) {
         long id = IDS.incrementAndGet();
-        ClaimedTask task = new ClaimedTask(id, 1, 3, id, "it-worker", 0, AnthropicApi.NAME, prompt, optionsJson, 120);
+        ClaimedTask task = new ClaimedTask(id, 1, 3, id, "it-worker", 0, AnthropicApi.NAME, prompt, optionsJson, 120, java.time.Duration.ZERO);
         AgentOutput collect = (stream, kind, text, event) -> output.add(new String[]{kind, text});
         return AgentRun.of(task, Path.of("target", "anthropic-api-it"), Path.of("target", "anthropic-api-it"), collect,
                 (reason, retryAfter) -> rateLimits.add(retryAfter));

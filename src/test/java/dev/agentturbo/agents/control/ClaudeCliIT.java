@@ -314,7 +314,7 @@ class ClaudeCliIT {
 
     private AgentRun run(String prompt, String optionsJson) {
         long id = IDS.incrementAndGet();
-        ClaimedTask task = new ClaimedTask(id, 1, 3, id, "it-worker", 0, ClaudeCli.NAME, prompt, optionsJson, 120);
+        ClaimedTask task = new ClaimedTask(id, 1, 3, id, "it-worker", 0, ClaudeCli.NAME, prompt, optionsJson, 120, java.time.Duration.ZERO);
         return AgentRun.of(task, root.resolve("slot-0"), root.resolve("work"));
     }
 

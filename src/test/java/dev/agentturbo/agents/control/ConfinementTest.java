@@ -78,7 +78,7 @@ class ConfinementTest {
     void aCommandAgentPrintsNoneOfTheNodesOtherVariables() throws Exception {
         AllowedCommand env = new AllowedCommand(List.of("/usr/bin/env"), confinement,
                 dev.agentturbo.agents.entity.OutputLimits.DEFAULTS);
-        ClaimedTask task = new ClaimedTask(1, 1, 1, 1, "w", 1, "command", "", "{\"command\": \"/usr/bin/env\"}", 60);
+        ClaimedTask task = new ClaimedTask(1, 1, 1, 1, "w", 1, "command", "", "{\"command\": \"/usr/bin/env\"}", 60, java.time.Duration.ZERO);
         Outcome outcome = env.run(AgentRun.of(task, work.resolve("slot-1"), work.resolve("tasks")));
 
         assertEquals(Outcome.Kind.SUCCEEDED, outcome.kind(), outcome::toString);

@@ -83,7 +83,7 @@ class ExecutorsTest {
     }
 
     private AgentRun run(String optionsJson) {
-        ClaimedTask task = new ClaimedTask(1, 1, 3, 1, "test", 1, "x", "the prompt", optionsJson, 60);
+        ClaimedTask task = new ClaimedTask(1, 1, 3, 1, "test", 1, "x", "the prompt", optionsJson, 60, java.time.Duration.ZERO);
         return AgentRun.of(task, dir.resolve("slot"), dir.resolve("work"));
     }
 
