@@ -1,5 +1,6 @@
 package dev.agentturbo.workers.control;
 
+import dev.agentturbo.agents.entity.ExecutorLimit;
 import dev.agentturbo.platform.DatabaseLink;
 import dev.agentturbo.platform.OutageLog;
 import dev.agentturbo.tasks.control.TaskEvents;
@@ -7,22 +8,29 @@ import dev.agentturbo.tasks.control.TaskLeases;
 import dev.agentturbo.tasks.control.TaskQueue;
 import dev.agentturbo.tasks.entity.ClaimedTask;
 import dev.agentturbo.tasks.entity.Outcome;
+import dev.agentturbo.workers.entity.Wanted;
 import dev.agentturbo.workers.entity.WorkerSettings;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -54,21 +62,8 @@ public final class Dispatcher {
      */
     private static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
-    /** How long the other tasks of an executor wait for its probe's agent to be answered, at most. */
-    private static final long PROBE_NANOS = TimeUnit.SECONDS.toNanos(60);
-
-    private record Probe(long leaseToken, long since) {
-    }
-
     /** How one attempt ended, as a slot hands it back; a null outcome means the lease was lost: nothing to write. */
     public record Ended(Lease lease, Outcome outcome, Duration retryDelay) {
-    }
-
-    /**
-     * What the node learnt about an executor's API outside an attempt's end, written with the next round: a
-     * {@code rate-limit} an agent saw while it runs, or missing {@code credentials} found at start.
-     */
-    private record Signal(String executor, String kind, Duration retryAfter, String reason) {
     }
 
     private final WorkerSettings settings;
@@ -84,24 +79,13 @@ public final class Dispatcher {
     // guarded by lock
     private final ArrayDeque<Slot> idle = new ArrayDeque<>();
     private final List<Ended> outbox = new ArrayList<>();
-    private final List<Signal> signals = new ArrayList<>();
     private long oldestEnding;
     private boolean rung = true;
-    private boolean limitsChanged;
-    /**
-     * Executors whose pause just ended, each probed by one task before the others start: the lease token of that
-     * task, 0 while none is claimed yet. The probe ends when its agent's request was answered, when its attempt
-     * ends, or after {@link #PROBE_NANOS}.
-     */
-    private final Map<String, Probe> probes = new HashMap<>();
     private boolean lastClaimFull;
     private boolean claiming = true;
     private boolean closing;
     private boolean stopping;
-    private final java.util.function.Function<String, String> credentialOf;
-    /** Executors this node may not start now (paused for its credential), and when the first pause ends. */
-    private volatile Map<String, java.time.Instant> paused = Map.of();
-    private volatile Backoff backOff = new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(5));
+    private final ExecutorPauses pauses;
     private volatile TaskEvents events = TaskEvents.NONE;
     private String state = "active";
     private long nextPoll;
@@ -128,7 +112,7 @@ public final class Dispatcher {
      */
     public Dispatcher(WorkerSettings settings, TaskLeases leases, WorkerRegistry registry, DatabaseLink link,
                       String host, String version, IntSupplier liveSlots, IntSupplier slots,
-                      java.util.function.Consumer<dev.agentturbo.workers.entity.Wanted> wanted, ThreadFactory threads) {
+                      Consumer<Wanted> wanted, ThreadFactory threads) {
         this(settings, leases, registry, link, host, version, liveSlots, slots, wanted, executor -> "-", threads);
     }
 
@@ -138,9 +122,8 @@ public final class Dispatcher {
      */
     public Dispatcher(WorkerSettings settings, TaskLeases leases, WorkerRegistry registry, DatabaseLink link,
                       String host, String version, IntSupplier liveSlots, IntSupplier slots,
-                      java.util.function.Consumer<dev.agentturbo.workers.entity.Wanted> wanted,
-                      java.util.function.Function<String, String> credentialOf, ThreadFactory threads) {
-        this.credentialOf = credentialOf;
+                      Consumer<Wanted> wanted, Function<String, String> credentialOf, ThreadFactory threads) {
+        this.pauses = new ExecutorPauses(settings.workerId(), credentialOf);
         this.settings = settings;
         this.leases = leases;
         this.housekeeping = new Housekeeping(settings, leases, registry, host, version, slots, wanted, () -> events);
@@ -161,7 +144,7 @@ public final class Dispatcher {
      * doubling with each back-off in a row up to {@code max}, with jitter. Set before {@link #start()}.
      */
     public Dispatcher backingOff(Duration first, Duration max) {
-        this.backOff = new Backoff(first, max);
+        pauses.backingOff(new Backoff(first, max));
         return this;
     }
 
@@ -293,51 +276,24 @@ public final class Dispatcher {
      * The fleet's active pauses (read with the heartbeat): this node claims no task of an executor paused for the
      * credential its own agents use, until the pause ends. Called on the dispatcher's thread.
      */
-    public void limits(List<dev.agentturbo.agents.entity.ExecutorLimit> active) {
-        Map<String, java.time.Instant> mine = new HashMap<>();
-        for (var l : active) {
-            if (l.credential().equals(credentialOf.apply(l.executor()))) {
-                java.time.Instant until = l.until() == null ? java.time.Instant.MAX : l.until();
-                mine.merge(l.executor(), until, (a, b) -> a.isAfter(b) ? a : b);
-            }
-        }
-        usePaused(mine);
+    public void limits(List<ExecutorLimit> active) {
+        pausesChanged(pauses.use(active));
     }
 
-    private void usePaused(Map<String, java.time.Instant> mine) {
-        Map<String, java.time.Instant> before = paused;
-        paused = Map.copyOf(mine);
-        for (String executor : before.keySet()) {
-            if (!mine.containsKey(executor)) {
-                LOG.info(() -> "node " + settings.workerId() + " starts " + executor + " tasks again: its pause ended");
-            }
-        }
-        for (var e : mine.entrySet()) {
-            if (!before.containsKey(e.getKey())) {
-                LOG.info(() -> "node " + settings.workerId() + " starts no " + e.getKey() + " tasks until "
-                        + (e.getValue() == java.time.Instant.MAX ? "the pause is lifted" : e.getValue())
-                        + " (paused for the credential its agents use)");
-            }
-        }
+    /** Claims again at once when the set of paused executors changed; looks again the moment the earliest pause ends. */
+    private void pausesChanged(ExecutorPauses.Change change) {
         lock.lock();
         try {
-            if (!before.keySet().equals(mine.keySet())) {
-                rung = true; // claim again at once, with the new set
+            if (change.claimAgain()) {
+                rung = true;
             }
-            // a pause that ended is probed by one task: should the limit still hold (a reset read wrong, a lift too
-            // early), one agent meets it rather than all; and that one starts without the others' company
-            before.keySet().stream().filter(e -> !mine.containsKey(e))
-                    .forEach(e -> probes.put(e, new Probe(0, System.nanoTime())));
-            mine.keySet().forEach(probes::remove);
-            // look again the moment the earliest pause ends, rather than at the next heartbeat
-            mine.values().stream().filter(t -> t != java.time.Instant.MAX).min(java.util.Comparator.naturalOrder())
-                    .ifPresent(t -> {
-                        long at = System.nanoTime() + Math.max(0, java.time.Duration.between(java.time.Instant.now(), t)
-                                .toNanos()) + TimeUnit.MILLISECONDS.toNanos(100);
-                        if (at - nextBeat < 0) {
-                            nextBeat = at;
-                        }
-                    });
+            change.earliestEnd().ifPresent(t -> {
+                long at = System.nanoTime() + Math.max(0, Duration.between(Instant.now(), t).toNanos())
+                        + TimeUnit.MILLISECONDS.toNanos(100);
+                if (at - nextBeat < 0) {
+                    nextBeat = at;
+                }
+            });
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -350,11 +306,9 @@ public final class Dispatcher {
      * Reports while this node already backs off for longer are dropped. Any thread; returns at once.
      */
     public void rateLimited(String executor, Duration retryAfter, String reason) {
-        java.time.Instant until = paused.get(executor);
-        if (until != null && until.isAfter(java.time.Instant.now().plus(retryAfter == null ? Duration.ZERO : retryAfter))) {
-            return;
+        if (!isClosing() && pauses.rateLimited(executor, retryAfter, reason)) {
+            wake(false);
         }
-        signal(new Signal(executor, "rate-limit", retryAfter, reason));
     }
 
     /**
@@ -362,33 +316,15 @@ public final class Dispatcher {
      * start now. Any thread; returns at once.
      */
     public void answered(String executor, long leaseToken) {
-        lock.lock();
-        try {
-            Probe p = probes.get(executor);
-            if (p != null && p.leaseToken() == leaseToken) {
-                probes.remove(executor);
-                rung = true;
-                changed.signalAll();
-            }
-        } finally {
-            lock.unlock();
+        if (pauses.answered(executor, leaseToken)) {
+            wake(true);
         }
     }
 
     /** This node's agents of an executor have no credential: it is paused for that credential until lifted. */
     public void missingCredential(String executor, String reason) {
-        signal(new Signal(executor, "credentials", null, reason));
-    }
-
-    private void signal(Signal s) {
-        lock.lock();
-        try {
-            if (!closing && signals.stream().noneMatch(x -> x.executor().equals(s.executor()) && x.kind().equals(s.kind()))) {
-                signals.add(s);
-                changed.signalAll();
-            }
-        } finally {
-            lock.unlock();
+        if (!isClosing() && pauses.missingCredential(executor, reason)) {
+            wake(false);
         }
     }
 
@@ -397,9 +333,23 @@ public final class Dispatcher {
      * it claims, so that a task released by a node that met a limit is not claimed here into the same limit.
      */
     public void limitsChanged() {
+        pauses.limitsChanged();
+        wake(false);
+    }
+
+    private boolean isClosing() {
         lock.lock();
         try {
-            limitsChanged = true;
+            return closing;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void wake(boolean claimAgain) {
+        lock.lock();
+        try {
+            rung |= claimAgain;
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -455,8 +405,8 @@ public final class Dispatcher {
     }
 
     /** The executors this node starts no task of now: paused for the credential its agents use. */
-    public java.util.Set<String> paused() {
-        return paused.keySet();
+    public Set<String> paused() {
+        return pauses.paused();
     }
 
     /** The leases this node holds now (running agents, and endings not yet recorded). */
@@ -492,7 +442,7 @@ public final class Dispatcher {
     // --- the dispatcher thread ----------------------------------------------------------------------------------
 
     /** What one pass of the loop does. */
-    private record Round(List<Ended> ended, List<Slot> slots, List<Signal> signals, boolean readLimits,
+    private record Round(List<Ended> ended, List<Slot> slots, List<ExecutorPauses.Signal> signals, boolean readLimits,
                          boolean renew, boolean beat, boolean promote, String state) {
         boolean dispatches() {
             return !ended.isEmpty() || !slots.isEmpty() || !signals.isEmpty() || readLimits;
@@ -560,7 +510,7 @@ public final class Dispatcher {
         try {
             while (true) {
                 long now = System.nanoTime();
-                if (probes.values().removeIf(p -> p.leaseToken() != 0 && now - p.since() > PROBE_NANOS)) {
+                if (pauses.expireProbes(now)) {
                     rung = true; // a probe that was never answered nor ended holds the others back no longer
                 }
                 boolean renew = !held.isEmpty() && now - nextRenewal >= 0;
@@ -576,23 +526,21 @@ public final class Dispatcher {
                         || now - oldestEnding >= GATHER_NANOS);
                 boolean claim = claiming && !idle.isEmpty() && (rung || lastClaimFull || now - nextPoll >= 0)
                         && (outbox.isEmpty() || record);
-                boolean signal = !signals.isEmpty() || limitsChanged;
+                boolean signal = pauses.pending();
                 if (renew || beat || promote || claim || record || signal) {
                     List<Ended> ended = List.copyOf(outbox);
                     outbox.clear();
-                    List<Signal> said = List.copyOf(signals);
-                    signals.clear();
-                    boolean readLimits = limitsChanged;
-                    limitsChanged = false;
+                    List<ExecutorPauses.Signal> said = pauses.takeSignals();
+                    boolean readLimits = pauses.takeReadLimits();
                     List<Slot> slots = new ArrayList<>();
                     if (claim) {
                         // one slot per number: a slot started again may meet its predecessor on the way out
                         Map<Integer, Slot> byNumber = new HashMap<>();
                         idle.forEach(s -> byNumber.put(s.number(), s));
                         slots.addAll(byNumber.values());
-                        if (probes.values().stream().anyMatch(p -> p.leaseToken() == 0)) {
+                        if (pauses.awaitingProbe()) {
                             // an executor waits for its probe: one task a round, until the probe is claimed
-                            slots.sort(java.util.Comparator.comparingInt(Slot::number));
+                            slots.sort(Comparator.comparingInt(Slot::number));
                             slots.subList(1, slots.size()).clear();
                         }
                         idle.removeAll(slots);
@@ -642,8 +590,7 @@ public final class Dispatcher {
                     oldestEnding = System.nanoTime();
                 }
                 outbox.addAll(0, round.ended());
-                signals.addAll(0, round.signals());
-                limitsChanged |= round.readLimits();
+                pauses.giveBack(round.signals(), round.readLimits());
                 for (Slot s : round.slots()) {
                     if (!idle.contains(s)) {
                         idle.addFirst(s);
@@ -718,11 +665,7 @@ public final class Dispatcher {
             limits(WorkerRegistry.activeLimits(c));
         }
         // an executor whose limit an ending or an agent of this very round met is not claimed again in it
-        java.util.Set<String> skip = new java.util.HashSet<>(paused.keySet());
-        toWrite.stream().filter(e -> LIMITS.contains(e.outcome().kind()))
-                .forEach(e -> skip.add(e.lease().task().executor()));
-        round.signals().forEach(sig -> skip.add(sig.executor()));
-        skip.addAll(runningProbes());
+        Set<String> skip = pauses.skip(toWrite, round.signals());
         List<ClaimedTask> claimed = List.of();
         if (!round.slots().isEmpty()) {
             int[] numbers = round.slots().stream().mapToInt(Slot::number).toArray();
@@ -730,9 +673,7 @@ public final class Dispatcher {
             claimed = leases.claim(c, settings.workerId(), numbers, settings.lease(), skip);
             events.claimStatement(Duration.ofNanos(System.nanoTime() - start));
         }
-        Map<String, java.time.Instant> newlyPaused = new HashMap<>();
-        List<Began> began = new ArrayList<>();
-        limit(c, toWrite, after, round.signals(), newlyPaused, began);
+        ExecutorPauses.Written paused = pauses.write(c, toWrite, after, round.signals());
         boolean readyAgain = false;
         for (String status : after) {
             readyAgain |= "pending".equals(status);
@@ -741,166 +682,14 @@ public final class Dispatcher {
             leases.notifyReady(c);
         }
         c.commit();
-        for (Began b : began) {
-            LOG.warning(b.line());
-            events.pauseBegan(b.executor(), b.kind());
-        }
-        if (!newlyPaused.isEmpty()) {
-            Map<String, java.time.Instant> mine = new HashMap<>(paused);
-            newlyPaused.forEach((executor, until) -> mine.merge(executor, until, (a, b) -> a.isAfter(b) ? a : b));
-            usePaused(mine);
-        }
+        pausesChanged(pauses.add(paused, events));
         // committed: from here on nothing may send the round back to be written again
         try {
             settle(c, round, new Written(toWrite, after, claimed));
         } catch (RuntimeException e) {
-            LOG.log(java.util.logging.Level.SEVERE, "node " + settings.workerId() + ": could not hand out what was"
+            LOG.log(Level.SEVERE, "node " + settings.workerId() + ": could not hand out what was"
                     + " written; leases it could not hand out expire", e);
         }
-    }
-
-    /** The executors whose probe runs: none of their other tasks is claimed meanwhile. */
-    private java.util.Set<String> runningProbes() {
-        lock.lock();
-        try {
-            java.util.Set<String> running = new java.util.HashSet<>();
-            probes.forEach((executor, p) -> {
-                if (p.leaseToken() != 0) {
-                    running.add(executor);
-                }
-            });
-            return running;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** A probe whose attempt ended (however it ended) holds nothing back any more. */
-    private void endProbes(List<Ended> written, List<Ended> ended) {
-        lock.lock();
-        try {
-            for (List<Ended> list : List.of(written, ended)) {
-                for (Ended e : list) {
-                    ClaimedTask t = e.lease().task();
-                    Probe p = probes.get(t.executor());
-                    if (p != null && p.leaseToken() == t.leaseToken()) {
-                        probes.remove(t.executor());
-                        rung = true;
-                    }
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * The first task claimed of an executor waiting for its probe is the probe. A claim that found nothing to
-     * claim ends the waiting: with no task of the executor in the queue there is nothing to probe with.
-     */
-    private void startProbes(List<ClaimedTask> claimed, int asked) {
-        lock.lock();
-        try {
-            for (ClaimedTask t : claimed) {
-                Probe p = probes.get(t.executor());
-                if (p != null && p.leaseToken() == 0) {
-                    probes.put(t.executor(), new Probe(t.leaseToken(), System.nanoTime()));
-                    LOG.info(() -> "node " + settings.workerId() + " probes " + t.executor() + " with task " + t.id()
-                            + " before it starts its other tasks");
-                }
-            }
-            if (asked > 0 && claimed.isEmpty()) {
-                probes.values().removeIf(p -> p.leaseToken() == 0);
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** A fleet-wide pause this node began: executor, kind, and the line that says so. */
-    private record Began(String executor, String kind, String line) {
-    }
-
-    private static final java.util.Set<Outcome.Kind> LIMITS = java.util.EnumSet.of(Outcome.Kind.USAGE_LIMITED,
-            Outcome.Kind.RATE_LIMITED, Outcome.Kind.CREDENTIALS);
-
-    /**
-     * Writes the fleet's limits that this round's endings and signals met, in its transaction: a usage limit
-     * pauses the executor for the credential until the reset; a rate limit backs it off (once per executor a
-     * round); missing or refused credentials pause it until lifted.
-     */
-    private void limit(Connection c, List<Ended> toWrite, String[] after, List<Signal> said,
-                       Map<String, java.time.Instant> newlyPaused, List<Began> began) throws SQLException {
-        Map<String, Signal> rateLimits = new java.util.LinkedHashMap<>();
-        Map<String, String> credentials = new java.util.LinkedHashMap<>();
-        String node = settings.workerId();
-        for (int i = 0; i < toWrite.size(); i++) {
-            Outcome o = toWrite.get(i).outcome();
-            ClaimedTask t = toWrite.get(i).lease().task();
-            if (after[i] == null) {
-                continue; // fenced out: not this node's to say
-            }
-            switch (o.kind()) {
-                case USAGE_LIMITED -> {
-                    if (o.resumeAt() != null) {
-                        String credential = credentialOf.apply(t.executor());
-                        if (dev.agentturbo.agents.control.ExecutorLimits.pause(c, t.executor(), credential,
-                                "usage-limit", o.resumeAt(), "usage limit reached (task " + t.id() + " on " + node + ")")) {
-                            began.add(new Began(t.executor(), "usage-limit", t.executor() + " (" + credential
-                                    + ") paused fleet-wide until " + o.resumeAt() + ": usage limit reached by task "
-                                    + t.id() + " on " + node));
-                        }
-                        newlyPaused.merge(t.executor(), o.resumeAt(), (a, b) -> a.isAfter(b) ? a : b);
-                    }
-                }
-                case RATE_LIMITED -> {
-                    Duration asked = o.resumeAt() == null ? null
-                            : Duration.between(java.time.Instant.now(), o.resumeAt());
-                    rateLimits.merge(t.executor(), new Signal(t.executor(), "rate-limit", asked, o.error()
-                            + " (task " + t.id() + " on " + node + ")"), (a, b) -> longer(a, b));
-                }
-                case CREDENTIALS -> credentials.putIfAbsent(t.executor(), o.error() + " (task " + t.id() + " on "
-                        + node + ")");
-                default -> {
-                }
-            }
-        }
-        for (Signal sig : said) {
-            if (sig.kind().equals("credentials")) {
-                credentials.putIfAbsent(sig.executor(), sig.reason() + " (node " + node + ")");
-            } else {
-                rateLimits.merge(sig.executor(), new Signal(sig.executor(), sig.kind(), sig.retryAfter(),
-                        sig.reason() + " (node " + node + ")"), (a, b) -> longer(a, b));
-            }
-        }
-        Backoff policy = backOff;
-        for (Signal sig : rateLimits.values()) {
-            String credential = credentialOf.apply(sig.executor());
-            var b = dev.agentturbo.agents.control.ExecutorLimits.backOff(c, sig.executor(), credential,
-                    sig.retryAfter(), sig.reason(), policy::after, policy.max());
-            if (b.began()) {
-                began.add(new Began(sig.executor(), "rate-limit", sig.executor() + " (" + credential
-                        + ") backs off fleet-wide until " + b.until() + " (back-off " + b.strikes() + " in a row): "
-                        + sig.reason()));
-            }
-            newlyPaused.merge(sig.executor(), b.until(), (a, x) -> a.isAfter(x) ? a : x);
-        }
-        for (var e : credentials.entrySet()) {
-            String credential = credentialOf.apply(e.getKey());
-            if (dev.agentturbo.agents.control.ExecutorLimits.pause(c, e.getKey(), credential, "credentials", null,
-                    e.getValue())) {
-                began.add(new Began(e.getKey(), "credentials", e.getKey() + " (" + credential
-                        + ") paused fleet-wide until lifted: " + e.getValue()));
-            }
-            newlyPaused.put(e.getKey(), java.time.Instant.MAX);
-        }
-    }
-
-    private static Signal longer(Signal a, Signal b) {
-        if (a.retryAfter() == null) {
-            return b;
-        }
-        return b.retryAfter() != null && b.retryAfter().compareTo(a.retryAfter()) > 0 ? b : a;
     }
 
     /** After the commit: forget the recorded leases, log, and give each claimed task to its slot. */
@@ -920,8 +709,10 @@ public final class Dispatcher {
         }
         Map<Integer, Slot> bySlot = new HashMap<>();
         round.slots().forEach(s -> bySlot.put(s.number(), s));
-        endProbes(w.written(), round.ended());
-        startProbes(w.claimed(), round.slots().size());
+        if (pauses.ended(round.ended())) {
+            wake(true);
+        }
+        pauses.claimed(w.claimed(), round.slots().size());
         for (ClaimedTask task : w.claimed()) {
             Lease lease = new Lease(task);
             held.put(task.leaseToken(), lease);
