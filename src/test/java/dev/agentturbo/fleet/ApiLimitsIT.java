@@ -7,6 +7,7 @@ import dev.agentturbo.testing.MicroNode;
 import dev.agentturbo.testing.TestDatabase;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -46,6 +47,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * operator's lift lets it run again.</li>
  * </ul>
  */
+@Tag("serial") // its figures are timings: it runs alone, not beside the other integration tests
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ApiLimitsIT {
 

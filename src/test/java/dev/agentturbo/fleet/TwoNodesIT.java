@@ -2,6 +2,7 @@ package dev.agentturbo.fleet;
 
 import dev.agentturbo.testing.MicroNode;
 import dev.agentturbo.testing.TestDatabase;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Several Payara Micro nodes on one machine sharing one database, as a fleet runs: the work is shared, every
  * task runs exactly once, and a node that stops (SIGTERM) or dies (kill -9) loses no task.
  */
+@Tag("serial") // its figures are timings: it runs alone, not beside the other integration tests
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TwoNodesIT {
 

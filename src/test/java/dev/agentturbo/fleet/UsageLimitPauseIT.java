@@ -7,6 +7,7 @@ import dev.agentturbo.testing.MicroNode;
 import dev.agentturbo.testing.TestDatabase;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -43,6 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * rejected request per slot); c goes on with the queue; the interrupted tasks wait, attempts not counted; at the
  * reset everything completes by itself. An operator lifts a pause early.
  */
+@Tag("serial") // its figures are timings: it runs alone, not beside the other integration tests
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class UsageLimitPauseIT {
 

@@ -1,9 +1,12 @@
 package dev.agentturbo.testing;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +41,16 @@ public final class ClaudeProgram {
             Path dir = Path.of(System.getProperty("claude.dir", "target/claude-cli")).toAbsolutePath();
             Path bin = dir.resolve("node_modules/.bin/claude");
             if (!Files.isExecutable(bin) || !version(bin).contains(VERSION)) {
-                install(dir);
+                // the integration tests run in two JVMs at once: one installs, the other waits and finds it there
+                try (FileChannel channel = FileChannel.open(dir.resolveSibling(dir.getFileName() + ".lock"),
+                        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                     FileLock ignored = channel.lock()) {
+                    if (!Files.isExecutable(bin) || !version(bin).contains(VERSION)) {
+                        install(dir);
+                    }
+                } catch (IOException e) {
+                    throw new IllegalStateException("could not lock " + dir + " to install the claude program", e);
+                }
             }
             if (!Files.isExecutable(bin)) {
                 throw new IllegalStateException("npm installed " + PACKAGE + "@" + VERSION + " into " + dir

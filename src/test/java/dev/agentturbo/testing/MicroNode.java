@@ -74,7 +74,7 @@ public final class MicroNode implements AutoCloseable {
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx384m", "-Djava.io.tmpdir=" + dir, JIT,
                     "-jar", System.getProperty("payara.microJar", build.resolve("payara-micro.jar").toString()),
-                    "--deploy", build.resolve("agent-turbo.war").toString(),
+                    "--deploy", application(build).toString(), "--contextroot", "/",
                     "--port", Integer.toString(port), "--nocluster",
                     "--prebootcommandfile", preboot.toString()));
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
@@ -91,6 +91,17 @@ public final class MicroNode implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("could not start node " + id, e);
         }
+    }
+
+    /**
+     * What a test node deploys: the WAR's exploded folder that {@code mvn package} leaves beside it, when it is
+     * there (Payara Micro deploys a folder in place, where it would first unpack the 58 MB WAR; a folder takes its
+     * context root from the command line, not from glassfish-web.xml), else the WAR.
+     */
+    static Path application(Path build) {
+        Path exploded = build.resolve("agent-turbo");
+        return Files.isRegularFile(exploded.resolve("WEB-INF/web.xml"))
+                ? exploded : build.resolve("agent-turbo.war");
     }
 
     /** The environment that points a node at a database. */
