@@ -25,6 +25,8 @@ public final class BriefLines extends Formatter {
             new String[] {"javax.enterprise.system.security.ssl", "has expired"},
             new String[] {"PayaraMicro", "Runtime directory is located in a temporary file location"},
             new String[] {"jakarta.enterprise.web.util", "failed to unregister"},
+            // clustering is off (--nocluster); other nodes on the host hold the data grid's ports
+            new String[] {"com.hazelcast.instance.impl.Node", "Some of the ports seem occupied"},
             // the data source's settings, read before the application's own defaults are there
             new String[] {"", "MicroProfile Config: property 'db."});
 
