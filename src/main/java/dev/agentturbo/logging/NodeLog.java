@@ -64,6 +64,20 @@ public final class NodeLog extends Handler {
         this.console = settings.choice(CONSOLE, "all", "all", "brief", "none");
         setFormatter(format);
         setLevel(Level.ALL);
+        // JUL's default ErrorManager prints to System.err, which this handler may have taken: a write that fails
+        // would then come back here. Say it once on the process's own standard error instead.
+        setErrorManager(new ErrorManager() {
+            private boolean said;
+
+            @Override
+            public synchronized void error(String message, Exception e, int code) {
+                if (!said) {
+                    said = true;
+                    PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+                    err.println("dev.agentturbo.logging.NodeLog: " + message + (e == null ? "" : ": " + e));
+                }
+            }
+        });
         RotatingFile opened = null;
         String where = settings.get(FILE, "");
         Path path = where.isBlank() ? settings.workDir().resolve("logs").resolve("node.log") : Path.of(where);
