@@ -10,9 +10,9 @@ cd "$(dirname "$0")/.."
 port=${PORT:-8080}
 bash db/postgres.sh
 
-if [[ ! -f target/agent-turbo.war || ! -f target/payara-micro.jar ]] \
+if [[ ! -f target/agent-turbo.war || ! -f target/payara-micro.jar || ! -f target/agent-turbo-logging.jar ]] \
    || [[ -n "$(find pom.xml src batch-jobs db -newer target/agent-turbo.war -print -quit)" ]]; then
-  echo "[run] building target/agent-turbo.war and target/payara-micro.jar"
+  echo "[run] building target/agent-turbo.war, target/agent-turbo-logging.jar and target/payara-micro.jar"
   mvn -B -q package -DskipTests
 fi
 
@@ -65,10 +65,16 @@ fi
 export AGENTTURBO_BOOTSTRAP_TOKEN AGENTTURBO_ADMIN_PASSWORD
 export AGENTTURBO_ADMIN_USER=${AGENTTURBO_ADMIN_USER:-admin}
 
+# The node's log (payara/logging.properties): this terminal shows Agent Turbo's own lines and the warnings that
+# matter, short; every line of the node, the app server's included, goes to the log file as JSON (or text).
 mkdir -p target/run
+export AGENTTURBO_LOG_FILE=${AGENTTURBO_LOG_FILE:-$PWD/target/run/agent-turbo.log}
+export AGENTTURBO_LOG_CONSOLE=${AGENTTURBO_LOG_CONSOLE:-brief}
+echo "[run] starting a node on port $port; its full log: $AGENTTURBO_LOG_FILE"
 command -v curl >/dev/null || sleep 30  # no curl to ask whether the node is up: give it time
 # shellcheck disable=SC2086
-java ${JAVA_OPTS:--Xmx512m} -Djava.io.tmpdir="$PWD/target/run" -jar target/payara-micro.jar \
+java ${JAVA_OPTS:--Xmx512m} -Djava.io.tmpdir="$PWD/target/run" -Xbootclasspath/a:target/agent-turbo-logging.jar \
+  -jar target/payara-micro.jar --logproperties payara/logging.properties \
   --deploy target/agent-turbo.war --port "$port" --nocluster &
 node=$!
 trap 'kill -TERM "$node" 2>/dev/null; wait "$node"; exit 0' INT TERM
@@ -82,6 +88,7 @@ for _ in $(seq 1 300); do
     API:      http://localhost:$port/api/tasks     (Authorization: Bearer <token>)
     Console:  http://localhost:$port/console/     user '$AGENTTURBO_ADMIN_USER', password '$AGENTTURBO_ADMIN_PASSWORD'
     Operator token: $AGENTTURBO_BOOTSTRAP_TOKEN
+    Full log: $AGENTTURBO_LOG_FILE   (tail -F it; this terminal shows Agent Turbo's lines)
     (kept in $credentials unless set in the environment; with a database from before, the console
      keeps the password it was first given)
   Try:  curl -X POST localhost:$port/api/tasks -H "Authorization: Bearer $AGENTTURBO_BOOTSTRAP_TOKEN" \\

@@ -77,6 +77,13 @@ public final class MicroNode implements AutoCloseable {
                     "--deploy", application(build).toString(), "--contextroot", "/",
                     "--port", Integer.toString(port), "--nocluster",
                     "--prebootcommandfile", preboot.toString()));
+            // the node's log as operators run it (payara/logging.properties): JSON lines on stdout and in a file
+            Path logging = build.resolve("agent-turbo-logging.jar");
+            Path properties = build.resolveSibling("payara").resolve("logging.properties");
+            if (Files.exists(logging) && Files.exists(properties)) {
+                command.add(1, "-Xbootclasspath/a:" + logging);
+                command.addAll(List.of("--logproperties", properties.toString()));
+            }
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("node.log").toFile());
             Map<String, String> environment = new HashMap<>(env);
@@ -84,6 +91,7 @@ public final class MicroNode implements AutoCloseable {
             environment.putIfAbsent("AGENTTURBO_WORKER_WORK_DIR", dir.resolve("work").toString());
             environment.putIfAbsent("AGENTTURBO_BOOTSTRAP_TOKEN", TOKEN);
             environment.putIfAbsent("AGENTTURBO_ADMIN_PASSWORD", "test-admin-password");
+            environment.putIfAbsent("AGENTTURBO_LOG_FILE", dir.resolve("agent-turbo.log").toString());
             pb.environment().putAll(environment);
             MicroNode node = new MicroNode(id, port, pb.start(), dir.resolve("node.log"));
             node.awaitReady(ready);
@@ -246,6 +254,11 @@ public final class MicroNode implements AutoCloseable {
 
     public Path log() {
         return log;
+    }
+
+    /** The node's rotating log file (agentturbo.log.file), beside {@link #log()}, its stdout. */
+    public Path logFile() {
+        return log.resolveSibling("agent-turbo.log");
     }
 
     static int freePort() throws IOException {

@@ -42,6 +42,11 @@ public final class Prometheus implements AutoCloseable {
 
     /** Starts Prometheus scraping {@code target} (a URL of a /metrics endpoint) every second; returns once it is ready. */
     public static Prometheus scraping(String name, URI target) {
+        return scraping(name, target, null);
+    }
+
+    /** The same, sending {@code Authorization: Bearer <token>} with every scrape (none when null). */
+    public static Prometheus scraping(String name, URI target, String bearerToken) {
         if (!Files.isExecutable(BINARY)) {
             throw new IllegalStateException(BINARY + " is missing: install Debian's prometheus package"
                     + " (apt-get install prometheus; payara/test.sh does it when run as root)");
@@ -65,7 +70,12 @@ public final class Prometheus implements AutoCloseable {
                         metrics_path: %s
                         static_configs:
                           - targets: ['%s:%d']
-                    """.formatted(target.getPath(), target.getHost(), target.getPort()));
+                    """.formatted(target.getPath(), target.getHost(), target.getPort())
+                    + (bearerToken == null ? "" : """
+                        authorization:
+                          type: Bearer
+                          credentials: '%s'
+                    """.formatted(bearerToken)));
             int port = MicroNode.freePort();
             Path log = dir.resolve("prometheus.log");
             Process process = new ProcessBuilder(BINARY.toString(), "--config.file=" + config,

@@ -13,8 +13,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -151,7 +154,7 @@ public class TaskQueue {
 
     private static void logSubmitted(List<Submitted> stored) {
         stored.stream().filter(Submitted::created).forEach(s ->
-                LOG.info(() -> transition(s.id(), null, 0, "new", TaskStatus.PENDING.value(), "submitted")));
+                log(LOG, Level.INFO, s.id(), null, 0, "new", TaskStatus.PENDING.value(), "submitted"));
     }
 
     private static Submitted insertOne(Connection c, PreparedStatement insert, NewTask task) throws SQLException {
@@ -201,8 +204,8 @@ public class TaskQueue {
                         } else {
                             events().cancelledWaiting(rs.getString(3));
                         }
-                        LOG.info(() -> transition(id, null, 0, was, now.value(),
-                                now == TaskStatus.RUNNING ? "cancel requested" : "cancelled by user"));
+                        log(LOG, Level.INFO, id, null, 0, was, now.value(),
+                                now == TaskStatus.RUNNING ? "cancel requested" : "cancelled by user");
                         return Optional.of(now);
                     }
                 }
@@ -232,7 +235,7 @@ public class TaskQueue {
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
                         String was = rs.getString(1);
-                        LOG.info(() -> transition(id, null, 0, was, "pending", "retried by user"));
+                        log(LOG, Level.INFO, id, null, 0, was, "pending", "retried by user");
                         return Optional.of(true);
                     }
                 }
@@ -260,6 +263,59 @@ public class TaskQueue {
     public static String transition(ClaimedTask t, String from, String to, String reason) {
         return "task=" + t.id() + " worker=" + t.workerId() + "/" + t.slot() + " attempt=" + t.attempt()
                 + " lease=" + t.leaseToken() + " " + from + "->" + to + " reason=\"" + clean(reason) + "\"";
+    }
+
+    /**
+     * Logs a state change of a claimed task: the line {@link #transition(ClaimedTask, String, String, String)} and,
+     * as the record's parameter, its fields (task, worker, slot, attempt, lease, from, to, reason), which the
+     * node's JSON log writes as fields of their own.
+     */
+    public static void log(Logger log, Level level, ClaimedTask t, String from, String to, String reason) {
+        if (log.isLoggable(level)) {
+            log.log(level, transition(t, from, to, reason),
+                    fields(t.id(), t.workerId(), t.slot(), t.attempt(), t.leaseToken(), from, to, reason));
+        }
+    }
+
+    /** Logs a state change of a task that no slot holds (worker null) or is known only by its id. */
+    public static void log(Logger log, Level level, long id, String worker, int attempt, String from, String to,
+                           String reason) {
+        if (log.isLoggable(level)) {
+            log.log(level, transition(id, worker, attempt, from, to, reason),
+                    fields(id, worker, null, attempt, null, from, to, reason));
+        }
+    }
+
+    /** The fields of a claimed task (task, worker, slot, attempt, lease), for a log line about it. */
+    public static Map<String, Object> fields(ClaimedTask t) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("task", t.id());
+        f.put("worker", t.workerId());
+        f.put("slot", t.slot());
+        f.put("attempt", t.attempt());
+        f.put("lease", t.leaseToken());
+        return f;
+    }
+
+    /** A task's fields for a log line; a field that does not apply (null) is left out. */
+    public static Map<String, Object> fields(long id, String worker, Integer slot, int attempt, Long lease,
+                                             String from, String to, String reason) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("task", id);
+        if (worker != null) {
+            f.put("worker", worker);
+        }
+        if (slot != null) {
+            f.put("slot", slot);
+        }
+        f.put("attempt", attempt);
+        if (lease != null) {
+            f.put("lease", lease);
+        }
+        f.put("from", from);
+        f.put("to", to);
+        f.put("reason", reason == null ? "" : reason);
+        return f;
     }
 
     /** One structured line per state change: task, worker, attempt, from → to, reason. */

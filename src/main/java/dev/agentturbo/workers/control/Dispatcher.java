@@ -621,8 +621,8 @@ public final class Dispatcher {
             if (cancel == null) {
                 if (!lease.lost()) {
                     lease.lose();
-                    LOG.warning(() -> lease + ": lease lost (it expired and the task was requeued); its agent is"
-                            + " stopped and its outcome will not be recorded");
+                    LOG.log(Level.WARNING, lease + ": lease lost (it expired and the task was requeued); its agent"
+                            + " is stopped and its outcome will not be recorded", TaskQueue.fields(lease.task()));
                 }
             } else {
                 lease.renewed(cancel);
@@ -717,7 +717,7 @@ public final class Dispatcher {
             Lease lease = new Lease(task);
             held.put(task.leaseToken(), lease);
             events.claimed(task);
-            LOG.info(() -> TaskQueue.transition(task, "pending", "running", "claimed"));
+            TaskQueue.log(LOG, Level.INFO, task, "pending", "running", "claimed");
             Slot slot = bySlot.remove(task.slot());
             if (slot == null || !slot.deliver(lease)) {
                 // the slot stopped meanwhile: the task goes back at once, its attempt not counted
@@ -753,8 +753,8 @@ public final class Dispatcher {
             } catch (SQLException ignored) {
                 link.rollback();
             }
-            LOG.warning(() -> TaskQueue.transition(task, "running", "-", "fenced out: the lease is no longer this"
-                    + " node's (" + holder + "); " + o.kind() + " not recorded"));
+            TaskQueue.log(LOG, Level.WARNING, task, "running", "-", "fenced out: the lease is no longer this"
+                    + " node's (" + holder + "); " + o.kind() + " not recorded");
             return;
         }
         String reason = switch (o.kind()) {
@@ -764,6 +764,6 @@ public final class Dispatcher {
             case RATE_LIMITED, CREDENTIALS -> o.error() + " (attempt not counted)";
             default -> o.error();
         };
-        LOG.info(TaskQueue.transition(task, "running", to, reason));
+        TaskQueue.log(LOG, Level.INFO, task, "running", to, reason);
     }
 }

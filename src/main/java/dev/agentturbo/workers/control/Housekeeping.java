@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -85,8 +86,8 @@ final class Housekeeping {
         if (w != null && !state.equals("stopped")) {
             wanted.accept(w);
         }
-        requeued.forEach(r -> LOG.warning(TaskQueue.transition(r.id(), null, r.attempt(), "running", r.status(),
-                r.reason())));
+        requeued.forEach(r -> TaskQueue.log(LOG, Level.WARNING, r.id(), null, r.attempt(), "running", r.status(),
+                r.reason()));
         TaskEvents told = events.get();
         requeued.forEach(r -> told.leaseExpired(r.executor(), r.status()));
         if (deleted > 0) {
@@ -107,7 +108,7 @@ final class Housekeeping {
     }
 
     private static Duration promoted(TaskLeases.Promotion promotion) {
-        promotion.promoted().forEach(id -> LOG.info(TaskQueue.transition(id, null, 0, "scheduled", "pending", "due")));
+        promotion.promoted().forEach(id -> TaskQueue.log(LOG, Level.INFO, id, null, 0, "scheduled", "pending", "due"));
         // a full batch means more are due now
         return promotion.promoted().size() == PROMOTE_BATCH ? Duration.ZERO : promotion.nextDueIn();
     }

@@ -277,10 +277,15 @@ public class Node {
         }
     }
 
-    /** The container closes its log handler early in a shutdown: say it on standard error too. */
+    /**
+     * The JVM's log manager closes the handlers early in a shutdown; the node's own (payara/logging.properties)
+     * stays for these last lines. Without it, the line goes to standard error too, or it would be lost.
+     */
     private static void shutdownLine(String line) {
         LOG.info(line);
-        System.err.println("[agent-turbo] " + java.time.Instant.now() + " " + line);
+        if (java.util.logging.Logger.getLogger("").getHandlers().length == 0) {
+            System.err.println("[agent-turbo] " + java.time.Instant.now() + " " + line);
+        }
     }
 
     static String host() {

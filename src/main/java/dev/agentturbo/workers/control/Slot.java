@@ -262,8 +262,9 @@ public final class Slot {
             Duration unrenewed = lease.unrenewedFor();
             if (unrenewed.compareTo(settings.unrenewedStop()) > 0) {
                 stop(run, agent);
-                LOG.warning(() -> lease + ": no lease renewal for " + unrenewed.toSeconds() + " s (this node cannot"
-                        + " reach the database); agent stopped, so that it cannot overlap with a run elsewhere");
+                LOG.log(java.util.logging.Level.WARNING, lease + ": no lease renewal for " + unrenewed.toSeconds()
+                        + " s (this node cannot reach the database); agent stopped, so that it cannot overlap with a"
+                        + " run elsewhere", dev.agentturbo.tasks.control.TaskQueue.fields(lease.task()));
                 return ended(lease, Outcome.retryable("stopped after " + unrenewed.toSeconds() + " s without a lease"
                         + " renewal: worker " + settings.workerId() + " could not reach the database", null));
             }
