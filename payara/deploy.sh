@@ -134,7 +134,7 @@ describe() {
 
 # Drains the node at $1 and waits until its agents are done (or DRAIN_SECONDS pass), at least SETTLE_SECONDS.
 drain_and_wait() {
-  local url=$1 label=$2 id busy since=$SECONDS
+  local url=$1 label=$2 id busy since
   id=$(worker_id "$url")
   if [[ -z $id ]]; then
     log "$label: no node answers at $url; nothing to drain"
@@ -142,6 +142,7 @@ drain_and_wait() {
   fi
   log "$label: draining node $id ($(describe "$url" "$id"))"
   drain "$url" "$id"
+  since=$SECONDS
   local deadline=$((SECONDS + drain_seconds))
   while :; do
     busy=$(busy_slots "$url")

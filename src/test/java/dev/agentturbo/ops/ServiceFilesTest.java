@@ -66,7 +66,7 @@ class ServiceFilesTest {
         // only the JVM gets SIGTERM: the agents' own processes must not end before the node's drain grace
         assertEquals("mixed", directive("KillMode"));
         assertEquals("143", directive("SuccessExitStatus"), "a SIGTERM stop is a clean stop, not a failure");
-        assertTrue(Integer.parseInt(directive("TimeoutStopSec")) >= drainGraceSeconds() + 20,
+        assertTrue(Integer.parseInt(directive("TimeoutStopSec")) >= drainGraceSeconds() + 35,
                 "systemd must wait longer than the drain grace before SIGKILL");
     }
 
@@ -86,7 +86,7 @@ class ServiceFilesTest {
         Element keepAlive = (Element) value(dict, "KeepAlive");
         assertEquals("false", value(keepAlive, "SuccessfulExit").getNodeName(), "started again after a failure");
         assertEquals("true", value(dict, "RunAtLoad").getNodeName());
-        assertTrue(Integer.parseInt(value(dict, "ExitTimeOut").getTextContent()) >= drainGraceSeconds() + 20,
+        assertTrue(Integer.parseInt(value(dict, "ExitTimeOut").getTextContent()) >= drainGraceSeconds() + 35,
                 "launchd must wait longer than the drain grace before SIGKILL");
         assertEquals("dev.agentturbo.node", value(dict, "Label").getTextContent());
     }
