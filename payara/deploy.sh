@@ -128,8 +128,8 @@ drain() {
 
 # "version V, N slots" of the node as /api/workers/ID says.
 describe() {
-  curl -sS --max-time 5 -H "Authorization: Bearer $token" "$1/api/workers/$2" 2>/dev/null \
-    | jq -r '"version \(.version), \(.slots) slots"' 2>/dev/null || echo "version unknown"
+  curl -fsS --max-time 5 -H "Authorization: Bearer $token" "$1/api/workers/$2" 2>/dev/null \
+    | jq -er 'select(.version != null) | "version \(.version), \(.slots) slots"' 2>/dev/null || echo "version unknown"
 }
 
 # Drains the node at $1 and waits until its agents are done (or DRAIN_SECONDS pass), at least SETTLE_SECONDS.
@@ -236,11 +236,13 @@ deploy_local() {
   port=${BASH_REMATCH[2]}
   url="http://127.0.0.1:$port"
   local label="$dir:$port" begun=$SECONDS
-  cp "$jar" "$dir/$jar_name.new"                       # before the drain: the node is away for less time
+  staged="$dir/$jar_name.new"                           # removed on exit unless it was moved into place
+  cp "$jar" "$staged"                                   # before the drain: the node is away for less time
   drain_and_wait "$url" "$label"
   local_stop "$dir" "$label"
   [[ -f $dir/$jar_name ]] && mv -f "$dir/$jar_name" "$dir/$jar_name.previous"
-  mv -f "$dir/$jar_name.new" "$dir/$jar_name"
+  mv -f "$staged" "$dir/$jar_name"
+  staged=
   local_start "$dir" "$port" "$label"
   await_ready "$url" "$label" "$dir/$jar_name.previous"
   log "$label: done in $((SECONDS - begun)) s"
@@ -250,11 +252,11 @@ deploy_local() {
 
 deploy_ssh() {
   local target=$1 host=${1#*@} begun=$SECONDS
-  local url="http://$host:$port" current="$install_dir/$jar_name" staged="/tmp/agent-turbo-micro-$$.jar"
+  local url="http://$host:$port" current="$install_dir/$jar_name" remote_staged="/tmp/agent-turbo-micro-$$.jar"
   log "$host: copying $jar"
-  scp -q "${ssh_options[@]}" "$jar" "$target:$staged" || die "$host: copy failed; nothing changed on it"
+  scp -q "${ssh_options[@]}" "$jar" "$target:$remote_staged" || die "$host: copy failed; nothing changed on it"
   ssh -n "${ssh_options[@]}" "$target" "$(printf 'set -e; sudo install -m 0644 %q %q.new; rm -f %q' \
-      "$staged" "$current" "$staged")" || die "$host: could not stage the jar in $install_dir; nothing changed on it"
+      "$remote_staged" "$current" "$remote_staged")" || die "$host: could not stage the jar in $install_dir; nothing changed on it"
   drain_and_wait "$url" "$host"
   log "$host: stopping the node ($stop_command), replacing the jar, starting it ($start_command)"
   ssh -n "${ssh_options[@]}" "$target" "$(printf 'set -e; %s; if [ -f %q ]; then sudo mv -f %q %q.previous; fi; sudo mv -f %q.new %q; %s' \
@@ -264,6 +266,8 @@ deploy_ssh() {
   log "$host: done in $((SECONDS - begun)) s"
 }
 
+staged=
+trap '[[ -z $staged ]] || rm -f "$staged"' EXIT
 started=$SECONDS
 for node in "$@"; do
   if [[ $node == */* ]]; then deploy_local "$node"; else deploy_ssh "$node"; fi

@@ -4,7 +4,10 @@ import dev.agentturbo.testing.MicroNode;
 import dev.agentturbo.testing.TestDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
 import java.io.StringReader;
@@ -55,6 +58,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * version in its WAR, so {@code /api/workers} shows which nodes run it. Submissions go round robin to the nodes whose
  * {@code /health/ready} answered 200 at the last check (every 250 ms), as a load balancer does.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RollingDeployIT {
 
     static final int NODES = 3;
@@ -129,6 +133,26 @@ class RollingDeployIT {
     }
 
     @Test
+    @Order(1)
+    void aDeployWhoseDrainIsRefusedStopsThereAndLeavesTheNodesAsTheyWere() throws Exception {
+        long pid = Long.parseLong(Files.readString(folders.get(0).resolve("node.pid")).strip());
+        List<String> before = versions();
+        Path next = newRelease(BUILD.resolve("agent-turbo-micro.jar"), before.get(0) + "-refused");
+        Path log = ROOT.resolve("refused.log");
+        Process deploy = deployScript(log, "not-a-token-of-this-fleet", next, node(0), node(1));
+        assertTrue(deploy.waitFor(5, TimeUnit.MINUTES));
+        String output = Files.readString(log);
+        assertEquals(1, deploy.exitValue(), output);
+        assertTrue(output.contains("rolling-1: the drain was refused (401)") && !output.contains("node-2"), output);
+        assertEquals(pid, Long.parseLong(Files.readString(folders.get(0).resolve("node.pid")).strip()));
+        assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "node 1 still runs");
+        assertTrue(Files.notExists(folders.get(0).resolve("agent-turbo-micro.jar.previous")), "its jar not replaced");
+        assertTrue(Files.notExists(folders.get(0).resolve("agent-turbo-micro.jar.new")), "nothing left staged");
+        assertEquals(before, versions());
+    }
+
+    @Test
+    @Order(2)
     void aRollingDeployUnderSteadySubmissionsRefusesNoneLosesNoneRunsNoneTwiceAndNeverStopsTheFleet() throws Exception {
         String oldVersion = versions().get(0);
         assertEquals(List.of(oldVersion, oldVersion, oldVersion), versions(), "three nodes run the release jar");
@@ -361,6 +385,10 @@ class RollingDeployIT {
     }
 
     static Process deployScript(Path log, Path jar, String... nodes) throws IOException {
+        return deployScript(log, MicroNode.TOKEN, jar, nodes);
+    }
+
+    static Process deployScript(Path log, String token, Path jar, String... nodes) throws IOException {
         List<String> command = new ArrayList<>(List.of("bash", Path.of("payara/deploy.sh").toAbsolutePath().toString(),
                 jar.toString()));
         command.addAll(List.of(nodes));
@@ -368,7 +396,7 @@ class RollingDeployIT {
         // the nodes get their settings from their folder's env file, not from this JVM (failsafe sets some)
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("AGENTTURBO_") || k.startsWith("DB_"));
-        env.put("AGENTTURBO_TOKEN", MicroNode.TOKEN);
+        env.put("AGENTTURBO_TOKEN", token);
         env.put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
         env.put("READY_SECONDS", Integer.getInteger("payara.startupTimeoutInSeconds", 300).toString());
         return pb.start();
