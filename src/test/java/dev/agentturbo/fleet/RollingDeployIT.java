@@ -173,8 +173,9 @@ class RollingDeployIT {
         boolean ended = deploy.waitFor(30, TimeUnit.MINUTES);
         Instant deployEnded = Instant.now();
         Thread.sleep(10_000);
-        timers.shutdownNow();
-        assertTrue(timers.awaitTermination(30, TimeUnit.SECONDS));
+        // not shutdownNow: an interrupted submission may have been stored without its answer read
+        timers.shutdown();
+        assertTrue(timers.awaitTermination(60, TimeUnit.SECONDS));
         String log = Files.readString(deployLog);
         System.out.println(log);
         assertTrue(ended, "deploy.sh did not end within 30 minutes");
@@ -188,7 +189,7 @@ class RollingDeployIT {
         assertTrue(ids.size() > 100, "submitted " + ids.size());
 
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
-                .until(() -> count("status = 'completed'") == ids.size());
+                .until(() -> count("status NOT IN ('completed', 'failed', 'cancelled')") == 0);
         assertEquals(ids.size(), count("true"), "no task but the submitted ones");
         assertEquals(ids.size(), count("status = 'completed' AND attempt = 1 AND id = ANY(?)", ids), "none lost");
         // task_attempts gets one row per run (written by the database when a task leaves 'running')
