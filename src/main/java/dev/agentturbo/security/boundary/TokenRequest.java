@@ -1,0 +1,24 @@
+package dev.agentturbo.security.boundary;
+
+import dev.agentturbo.platform.JsonBody;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** A token to make: its name (unique among live tokens) and the role it carries. */
+@JsonBody(title = "Invalid token", noun = "token", example = "{\"name\": \"ci\", \"role\": \"submitter\"}",
+        maxBytes = 10_000)
+@Schema(name = "TokenRequest", requiredProperties = {"name", "role"})
+public record TokenRequest(
+        @NotNull(message = TokenRequest.NAME)
+        @Size(max = 100, message = TokenRequest.NAME)
+        @Pattern(regexp = "(?s)[^\\p{Cntrl}]*[^\\p{Cntrl}\\s][^\\p{Cntrl}]*", message = TokenRequest.NAME)
+        @Schema(description = "1 to 100 characters, no control characters", example = "ci-pipeline")
+        String name,
+        @RoleName
+        @Schema(enumeration = {"viewer", "submitter", "operator"}, example = "submitter")
+        String role) {
+
+    static final String NAME = "must be a string of 1 to 100 characters, no control characters";
+}
