@@ -45,6 +45,16 @@ public final class JsonBodies {
 
     private static final JsonProvider JSON = JsonProvider.provider();
 
+    /** JSON text the node stored itself (a task's options, an agent's event line) as a value; null for null. */
+    public static JsonValue parse(String text) {
+        if (text == null) {
+            return null;
+        }
+        try (var reader = JSON.createReader(new StringReader(text))) {
+            return reader.readValue();
+        }
+    }
+
     /** How deep arrays and objects may nest in a body: a task needs three levels, its options a few more. */
     public static final int MAX_DEPTH = 32;
 

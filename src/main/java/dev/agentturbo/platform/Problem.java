@@ -3,6 +3,7 @@ package dev.agentturbo.platform;
 import jakarta.json.bind.annotation.JsonbNillable;
 import jakarta.json.bind.annotation.JsonbPropertyOrder;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import java.util.List;
@@ -21,8 +22,10 @@ public record Problem(
         @Schema(description = "what kind of problem", example = "Invalid task") String title,
         @Schema(description = "the HTTP status", example = "400") int status,
         @Schema(description = "what to change; the errors joined by '; '", example = "prompt must not be blank") String detail,
-        @JsonbNillable(false) @Schema(description = "one entry per problem", nullable = true) List<String> errors) {
+        @JsonbNillable(false) @Schema(type = SchemaType.ARRAY, implementation = String.class, description = "one entry per"
+                + " problem (absent when there is one problem only to say)") List<String> errors) {
 
+    @Schema(hidden = true)
     public static final String MEDIA_TYPE = "application/problem+json";
 
     public Problem(int status, String title, String detail, List<String> errors) {

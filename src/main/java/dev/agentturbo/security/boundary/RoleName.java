@@ -15,7 +15,7 @@ import java.lang.annotation.Target;
 /** The name of a {@link Role}: viewer, submitter or operator. Null counts as none of them. */
 @Constraint(validatedBy = RoleName.Check.class)
 @Retention(RetentionPolicy.RUNTIME)
-@Target({ElementType.FIELD, ElementType.PARAMETER, ElementType.RECORD_COMPONENT, ElementType.METHOD})
+@Target({ElementType.FIELD, ElementType.RECORD_COMPONENT, ElementType.METHOD})
 public @interface RoleName {
 
     String message() default "must be one of viewer, submitter, operator";

@@ -5,10 +5,10 @@ import jakarta.json.JsonException;
 import jakarta.json.JsonValue;
 import jakarta.json.bind.annotation.JsonbNillable;
 import jakarta.json.bind.annotation.JsonbPropertyOrder;
-import jakarta.json.spi.JsonProvider;
+import jakarta.json.Json;
+import dev.agentturbo.platform.JsonBodies;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-import java.io.StringReader;
 
 /** One piece of output; its event is the program's JSON line as an object (as a string if it is not one). */
 @JsonbNillable
@@ -24,8 +24,6 @@ public record OutputItemView(
         @Schema(nullable = true, description = "the program's JSON line as printed (an object), or null")
         JsonValue event) {
 
-    private static final JsonProvider JSON = JsonProvider.provider();
-
     static OutputItemView of(OutputItem item) {
         return new OutputItemView(item.seq(), item.at().toString(), item.attempt(), item.stream(), item.kind(),
                 item.text(), event(item.event()));
@@ -35,10 +33,10 @@ public record OutputItemView(
         if (line == null) {
             return JsonValue.NULL;
         }
-        try (var reader = JSON.createReader(new StringReader(line))) {
-            return reader.readValue();
+        try {
+            return JsonBodies.parse(line);
         } catch (JsonException | IllegalStateException e) {
-            return JSON.createValue(line);
+            return Json.createValue(line);
         }
     }
 }

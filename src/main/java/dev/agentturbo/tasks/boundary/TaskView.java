@@ -3,13 +3,13 @@ package dev.agentturbo.tasks.boundary;
 import dev.agentturbo.tasks.entity.Attempt;
 import dev.agentturbo.tasks.entity.Task;
 import jakarta.json.JsonObject;
-import jakarta.json.spi.JsonProvider;
+import jakarta.json.JsonValue;
+import dev.agentturbo.platform.JsonBodies;
 import jakarta.json.bind.annotation.JsonbNillable;
 import jakarta.json.bind.annotation.JsonbPropertyOrder;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-import java.io.StringReader;
 import java.math.BigDecimal;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -51,11 +51,9 @@ public record TaskView(
         @Schema(nullable = true) Long numTurns,
         @Schema(nullable = true) String sessionId,
         @Schema(nullable = true, description = "token:<name>, user:<name> or bootstrap") String submittedBy,
-        @JsonbNillable(false) @Schema(description = "the history of its attempts (GET and retry only)")
+        @JsonbNillable(false) @Schema(type = SchemaType.ARRAY, implementation = AttemptView.class,
+                description = "the history of its attempts (GET and retry only)")
         List<AttemptView> attempts) {
-
-    /** Looked up once: JsonProvider.provider() searches the class path on every call. */
-    private static final JsonProvider JSON = JsonProvider.provider();
 
     static TaskView of(Task t) {
         return of(t, null);
@@ -74,9 +72,7 @@ public record TaskView(
     }
 
     private static JsonObject options(String json) {
-        try (var reader = JSON.createReader(new StringReader(json == null ? "{}" : json))) {
-            return reader.readObject();
-        }
+        return json == null ? JsonValue.EMPTY_JSON_OBJECT : JsonBodies.parse(json).asJsonObject();
     }
 
     private static String time(OffsetDateTime value) {

@@ -25,12 +25,12 @@ public record TaskRequest(
         @Schema(description = "how the task runs: claude-cli (default), anthropic-api, command or simulated",
                 example = "simulated")
         String executor,
-        @Min(value = SubmissionLimits.MIN_PRIORITY, message = PRIORITY)
-        @Max(value = SubmissionLimits.MAX_PRIORITY, message = PRIORITY)
+        @Min(value = SubmissionLimits.MIN_PRIORITY, message = SubmissionLimits.PRIORITY_RANGE)
+        @Max(value = SubmissionLimits.MAX_PRIORITY, message = SubmissionLimits.PRIORITY_RANGE)
         @Schema(description = "higher runs first; default 0", example = "0")
         Integer priority,
-        @Min(value = 1, message = ATTEMPTS)
-        @Max(value = SubmissionLimits.MAX_ATTEMPTS, message = ATTEMPTS)
+        @Min(value = 1, message = SubmissionLimits.ATTEMPTS_RANGE)
+        @Max(value = SubmissionLimits.MAX_ATTEMPTS, message = SubmissionLimits.ATTEMPTS_RANGE)
         @Schema(description = "how often it may run before it fails; default agentturbo.tasks.default-max-attempts",
                 example = "3")
         Integer maxAttempts,
@@ -43,8 +43,18 @@ public record TaskRequest(
                 + " Idempotency-Key header); 1 to 200 characters", example = "build-4711")
         String idempotencyKey) {
 
-    private static final String PRIORITY = "must be from " + SubmissionLimits.MIN_PRIORITY + " to "
-            + SubmissionLimits.MAX_PRIORITY + ", not ${validatedValue}";
-    private static final String ATTEMPTS = "must be from 1 to " + SubmissionLimits.MAX_ATTEMPTS
-            + ", not ${validatedValue}";
+    /**
+     * Declared rather than implied, so that the components' constraints stay on the fields: on the parameters of
+     * an implied constructor Payara's OpenAPI takes @Min and @Max for those of a JAX-RS parameter, and fails.
+     */
+    public TaskRequest(String prompt, String executor, Integer priority, Integer maxAttempts, Integer timeoutSeconds,
+                       JsonObject options, String idempotencyKey) {
+        this.prompt = prompt;
+        this.executor = executor;
+        this.priority = priority;
+        this.maxAttempts = maxAttempts;
+        this.timeoutSeconds = timeoutSeconds;
+        this.options = options;
+        this.idempotencyKey = idempotencyKey;
+    }
 }

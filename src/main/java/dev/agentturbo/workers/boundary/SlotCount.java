@@ -29,7 +29,7 @@ public record SlotCount(
     /** From 0 to agentturbo.worker.max-slots, which only the node's configuration knows. */
     @Constraint(validatedBy = AllowedCheck.class)
     @Retention(RetentionPolicy.RUNTIME)
-    @Target({ElementType.FIELD, ElementType.PARAMETER, ElementType.RECORD_COMPONENT, ElementType.METHOD})
+    @Target({ElementType.FIELD, ElementType.RECORD_COMPONENT, ElementType.METHOD})
     public @interface Allowed {
         String message() default "must be a whole number from 0 to agentturbo.worker.max-slots";
 
