@@ -3,11 +3,14 @@ package dev.agentturbo.platform;
 import dev.agentturbo.tasks.control.IdempotencyConflictException;
 import dev.agentturbo.tasks.control.InvalidTaskException;
 import dev.agentturbo.tasks.control.QueueException;
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.ConstraintViolationException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
 
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -22,6 +25,22 @@ public final class ProblemMappers {
         @Override
         public Response toResponse(InvalidTaskException e) {
             return Problem.of(400, "Invalid task", e.getMessage(), e.problems());
+        }
+    }
+
+    /**
+     * Bean Validation's verdict on a request body ({@code @Valid}): 400 with one entry per problem, titled as the
+     * body's {@link JsonBody} says.
+     */
+    @Provider
+    public static class InvalidBody implements ExceptionMapper<ConstraintViolationException> {
+        @Override
+        public Response toResponse(ConstraintViolationException e) {
+            String title = e.getConstraintViolations().stream().map(ConstraintViolation::getLeafBean)
+                    .filter(b -> b != null && b.getClass().isAnnotationPresent(JsonBody.class)).findFirst()
+                    .map(b -> b.getClass().getAnnotation(JsonBody.class).title()).orElse("Invalid request");
+            List<String> problems = Violations.problems(e.getConstraintViolations());
+            return Problem.of(400, title, String.join("; ", problems), problems);
         }
     }
 

@@ -43,6 +43,9 @@ public final class MicroNode implements AutoCloseable {
         this.log = log;
     }
 
+    /** A key of a node's environment map that sets its heap (-Xmx) instead of the usual 384m, such as "1g". */
+    public static final String HEAP = "TEST_NODE_HEAP";
+
     /**
      * Starts a node and returns once it answers HTTP.
      *
@@ -72,7 +75,7 @@ public final class MicroNode implements AutoCloseable {
                     + ".network-listener.http-listener.address=127.0.0.1\n");
             List<String> command = new ArrayList<>(List.of(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx384m", "-Djava.io.tmpdir=" + dir, JIT,
+                    "-Xmx" + env.getOrDefault(HEAP, "384m"), "-Djava.io.tmpdir=" + dir, JIT,
                     "-jar", System.getProperty("payara.microJar", build.resolve("payara-micro.jar").toString()),
                     "--deploy", application(build).toString(), "--contextroot", "/",
                     "--port", Integer.toString(port), "--nocluster",

@@ -1,16 +1,20 @@
 package dev.agentturbo.agents.boundary;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.ExampleObject;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import dev.agentturbo.agents.control.ExecutorLimits;
-import dev.agentturbo.agents.entity.ExecutorLimit;
 import dev.agentturbo.platform.Problem;
 import dev.agentturbo.platform.Requests;
 import dev.agentturbo.security.boundary.Callers;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.inject.Inject;
-import jakarta.json.JsonArrayBuilder;
-import jakarta.json.JsonObjectBuilder;
-import jakarta.json.spi.JsonProvider;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -27,51 +31,45 @@ import java.util.List;
  * The executors paused fleet-wide for a credential: a usage limit until its reset, a back-off from a rate-limited
  * API, missing or refused credentials until lifted. Operators may lift one early.
  */
+@Tag(name = "limits")
 @Path("limits")
 @RequestScoped
 @Produces(MediaType.APPLICATION_JSON)
 public class LimitsResource {
-
-    private static final JsonProvider JSON = JsonProvider.provider();
 
     @Inject
     ExecutorLimits limits;
     @Context
     SecurityContext security;
 
-    /** {@code {"limits": [{"id", "executor", "credential", "kind", "since", "until", "reason", "tasksWaiting"}]}}. */
+    /** The active pauses. */
+    @Operation(summary = "List the active pauses")
+    @APIResponse(responseCode = "200", description = "the active pauses", content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = Limits.class)))
     @GET
     @RolesAllowed({"viewer", "submitter", "operator"})
-    public String list() {
-        return JSON.createObjectBuilder().add("limits", json(limits.active())).build().toString();
+    public Limits list() {
+        return new Limits(limits.active().stream().map(LimitView::of).toList());
     }
 
     /** Ends an active pause now (tasks parked until its reset become claimable); 404 when none is active. */
+    @Operation(summary = "Lift a pause now", description = "Tasks parked until its reset become claimable.")
+    @APIResponse(responseCode = "200", description = "lifted", content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = LimitView.class)))
+    @APIResponse(responseCode = "404", description = "no active limit of this id", content = @Content(mediaType = Problem.MEDIA_TYPE,
+            schema = @Schema(implementation = Problem.class)))
     @POST
     @Path("{id}/lift")
     @RolesAllowed("operator")
     public Response lift(@PathParam("id") String id) {
         return Requests.id(id).flatMap(value -> limits.lift(value, Callers.of(security).name()))
-                .map(l -> Response.ok(json(l).build().toString()).build())
+                .map(l -> Response.ok(LimitView.of(l)).build())
                 .orElseGet(() -> Problem.of(Response.Status.NOT_FOUND, "Limit not found",
                         "there is no active limit with id '" + id + "' (GET /api/limits lists them)"));
     }
 
-    /** The active pauses as JSON, for this resource and the stats. */
-    public static JsonArrayBuilder json(List<ExecutorLimit> active) {
-        JsonArrayBuilder list = JSON.createArrayBuilder();
-        active.forEach(l -> list.add(json(l)));
-        return list;
-    }
-
-    private static JsonObjectBuilder json(ExecutorLimit l) {
-        JsonObjectBuilder b = JSON.createObjectBuilder().add("id", l.id()).add("executor", l.executor())
-                .add("credential", l.credential()).add("kind", l.kind()).add("since", l.since().toString());
-        if (l.until() == null) {
-            b.addNull("until");
-        } else {
-            b.add("until", l.until().toString());
-        }
-        return b.add("reason", l.reason()).add("tasksWaiting", l.tasksWaiting());
+    /** The active pauses. */
+    @org.eclipse.microprofile.openapi.annotations.media.Schema(name = "Limits", requiredProperties = "limits")
+    public record Limits(List<LimitView> limits) {
     }
 }

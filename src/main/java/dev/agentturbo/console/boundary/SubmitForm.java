@@ -10,6 +10,8 @@ import dev.agentturbo.tasks.control.InvalidTaskException;
 import dev.agentturbo.tasks.control.TaskCatalog;
 import dev.agentturbo.tasks.control.TaskQueue;
 import dev.agentturbo.tasks.control.TaskRequests;
+import dev.agentturbo.tasks.entity.TaskRequest;
+import dev.agentturbo.platform.JsonBodies;
 import dev.agentturbo.tasks.entity.NewTask;
 import dev.agentturbo.tasks.entity.Submitted;
 import dev.agentturbo.tasks.entity.Task;
@@ -37,7 +39,7 @@ import java.util.TreeSet;
 
 /**
  * The submit page: one task or a batch (a prompt a line) with every option of each executor. The form becomes the
- * JSON the API takes and goes through the same {@link TaskRequests}, so a mistake gets the API's own message.
+ * JSON the API takes and goes through the same {@link JsonBodies} and {@link TaskRequests}, so a mistake gets the API's own message.
  */
 @Named
 @ViewScoped
@@ -130,10 +132,12 @@ public class SubmitForm implements Serializable {
                         tasks.add(json(line.strip()));
                     }
                 }
-                List<NewTask> many = requests.many(bytes(tasks.build().toString()), privileged);
+                List<NewTask> many = requests.acceptAll(JsonBodies.many(bytes(tasks.build().toString()),
+                        TaskRequest.class), privileged);
                 stored = queue.submitAll(many.stream().map(t -> t.by(caller.getName())).toList());
             } else {
-                NewTask one = requests.one(bytes(json(prompt).build().toString()), null, privileged);
+                NewTask one = requests.accept(JsonBodies.one(bytes(json(prompt).build().toString()), TaskRequest.class),
+                        null, privileged);
                 stored = List.of(queue.submit(one.by(caller.getName())));
             }
             submitted = stored.stream().map(Submitted::id).toList();

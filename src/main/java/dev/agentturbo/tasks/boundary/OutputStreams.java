@@ -9,7 +9,7 @@ import jakarta.annotation.Resource;
 import jakarta.enterprise.concurrent.ManagedScheduledExecutorService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.json.spi.JsonProvider;
+import dev.agentturbo.platform.JsonBodies;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
@@ -34,7 +34,6 @@ import java.util.logging.Logger;
 public class OutputStreams {
 
     private static final Logger LOG = Logger.getLogger(OutputStreams.class.getName());
-    private static final JsonProvider JSON = JsonProvider.provider();
     static final long POLL_MS = 250;
     static final long END_GRACE_MS = 1500;
     private static final long KEEPALIVE_MS = 15_000;
@@ -112,7 +111,7 @@ public class OutputStreams {
         }
         for (OutputItem item : got.items()) {
             f.sink.send(f.sse.newEventBuilder().id(Long.toString(item.seq())).name("output")
-                    .mediaType(MediaType.APPLICATION_JSON_TYPE).data(String.class, TaskJson.of(item).toString()).build());
+                    .mediaType(MediaType.APPLICATION_JSON_TYPE).data(String.class, JsonBodies.JSONB.toJson(OutputItemView.of(item))).build());
             f.after = item.seq();
             f.lastSent = now;
         }
@@ -135,8 +134,7 @@ public class OutputStreams {
     private void end(Follower f, String status) {
         followers.remove(f);
         f.sink.send(f.sse.newEventBuilder().name("end").mediaType(MediaType.APPLICATION_JSON_TYPE)
-                .data(String.class, JSON.createObjectBuilder().add("status", status).add("last", f.after).build()
-                        .toString()).build())
+                .data(String.class, JsonBodies.JSONB.toJson(new StreamEnd(status, f.after))).build())
                 .whenComplete((ok, error) -> f.sink.close());
     }
 

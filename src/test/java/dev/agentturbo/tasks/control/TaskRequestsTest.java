@@ -4,7 +4,14 @@ import dev.agentturbo.agents.control.AgentExecutors;
 import dev.agentturbo.agents.entity.ExecutorSettings;
 import dev.agentturbo.tasks.entity.NewTask;
 import dev.agentturbo.tasks.entity.SubmissionLimits;
+import dev.agentturbo.platform.InvalidRequestException;
+import dev.agentturbo.platform.JsonBodies;
+import dev.agentturbo.tasks.entity.TaskRequest;
+import jakarta.validation.Validation;
+import jakarta.validation.Validator;
 import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
 
 import java.util.List;
 import java.util.Map;
@@ -16,8 +23,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TaskRequestsTest {
 
-    final TaskRequests requests = new TaskRequests(new SubmissionLimits(100, 3, 200, 3, 1800, 3600),
-            new AgentExecutors(ExecutorSettings.of("claude", List.of("/usr/bin/cat"), java.nio.file.Path.of("/tmp/agent-turbo-test")), Map.of()));
+    static final Validator VALIDATOR = Validation.buildDefaultValidatorFactory().getValidator();
+
+    final TaskRequests taskRequests = new TaskRequests(new SubmissionLimits(100, 3, 200, 3, 1800, 3600),
+            new AgentExecutors(ExecutorSettings.of("claude", List.of("/usr/bin/cat"), java.nio.file.Path.of("/tmp/agent-turbo-test")), Map.of()),
+            VALIDATOR);
+
+    /** The way the API goes: the body bound to its record by JSON-B, then checked by the control layer. */
+    final Requests requests = new Requests();
+
+    final class Requests {
+        NewTask one(String body, String headerKey) {
+            return taskRequests.accept(JsonBodies.one(body.getBytes(StandardCharsets.UTF_8), TaskRequest.class),
+                    headerKey, false);
+        }
+
+        List<NewTask> many(String body) {
+            return taskRequests.acceptAll(JsonBodies.many(body.getBytes(StandardCharsets.UTF_8), TaskRequest.class),
+                    false);
+        }
+    }
 
     @Test
     void onlyThePromptIsRequiredAndTheRestHasDefaults() {
@@ -44,17 +69,37 @@ class TaskRequestsTest {
     void everyProblemOfATaskIsReportedAtOnce() {
         InvalidTaskException e = assertThrows(InvalidTaskException.class, () -> requests.one("""
                 {"prompt": "", "executor": "simulated", "priority": 5000, "maxAttempts": 0, "timeoutSeconds": 7200,
-                 "options": {"durationMs": -1, "outcome": "maybe"}, "colour": "blue"}""", null));
+                 "options": {"durationMs": -1, "outcome": "maybe"}}""", null));
 
         List<String> problems = e.problems();
-        assertEquals(7, problems.size(), problems::toString);
+        assertEquals(6, problems.size(), problems::toString);
         assertTrue(problems.contains("prompt must not be blank"), problems::toString);
         assertTrue(problems.contains("priority must be from -1000 to 1000, not 5000"), problems::toString);
         assertTrue(problems.contains("maxAttempts must be from 1 to 20, not 0"), problems::toString);
         assertTrue(problems.contains("timeoutSeconds must be from 1 to 3600, not 7200"), problems::toString);
         assertTrue(problems.contains("options.durationMs must be from 0 to 86400000, not -1"), problems::toString);
         assertTrue(problems.contains("options.outcome must be one of failure, success, not 'maybe'"), problems::toString);
-        assertTrue(problems.get(0).startsWith("colour is not a task field"), problems::toString);
+        assertEquals("prompt must not be blank", problems.get(0), "in the order of the fields");
+    }
+
+    @Test
+    void unknownFieldsAndValuesOfTheWrongKindAreReportedAtOnceBeforeTheRest() {
+        assertProblems(() -> requests.one("""
+                {"prompt": 5, "priority": 5000, "maxAttempts": "3", "colour": "blue"}""", null),
+                "colour is not a task field; the fields are executor, idempotencyKey, maxAttempts, options, priority,"
+                        + " prompt, timeoutSeconds", "prompt must be a string",
+                "maxAttempts must be a whole number from 1 to 20");
+    }
+
+    @Test
+    void whatPostgresCannotStoreIsRefused() {
+        assertProblems(() -> requests.one("{\"prompt\": \"lone \\ud800\"}", null), "prompt contains an unpaired surrogate");
+        assertProblems(() -> requests.one("{\"prompt\": \"x\", \"options\": {\"model\": \"\\ud83d\"}}", null),
+                "options contains an unpaired surrogate");
+        assertProblems(() -> requests.one("{\"prompt\": \"nul \\u0000\"}", null), "escaped NUL");
+        assertProblems(() -> requests.one("{\"prompt\": \"x\", \"prompt\": \"y\"}", null), "repeats the key 'prompt'");
+        assertProblems(() -> requests.one("{\"prompt\": " + "[".repeat(33) + "]".repeat(33) + "}", null),
+                "more than 32 levels deep");
     }
 
     @Test
@@ -69,8 +114,10 @@ class TaskRequestsTest {
 
     @Test
     void aBatchNamesTheItemOfEachProblem() {
-        assertProblems(() -> requests.many("[{\"prompt\": \"a\"}, 7, {\"prompt\": \"c\", \"executor\": \"x\"}]"),
-                "[1] must be a task object", "[2].executor 'x' is unknown");
+        assertProblems(() -> requests.many("[{\"prompt\": \"a\"}, 7, {\"prompt\": 3}]"),
+                "[1] must be a task object", "[2].prompt must be a string");
+        assertProblems(() -> requests.many("[{\"prompt\": \"a\"}, {\"prompt\": \" \"}, {\"prompt\": \"c\", \"executor\": \"x\"}]"),
+                "[1].prompt must not be blank", "[2].executor 'x' is unknown");
         assertProblems(() -> requests.many("[{\"prompt\": \"a\", \"idempotencyKey\": \"k\"}, {\"prompt\": \"b\", \"idempotencyKey\": \"k\"}]"),
                 "[1].idempotencyKey 'k' appears twice in this batch");
         assertProblems(() -> requests.many("[]"), "the array is empty");
@@ -103,10 +150,14 @@ class TaskRequestsTest {
                 "{\"prompt\": \"p\", \"executor\": \"command\", \"options\": {\"command\": \"/usr/bin/cat\", \"args\": [\"-n\"]}}", null).optionsJson());
     }
 
+    /** Problems of the body (InvalidRequestException) or of the task (InvalidTaskException), one entry each. */
     private static void assertProblems(org.junit.jupiter.api.function.Executable call, String... expected) {
-        InvalidTaskException e = assertThrows(InvalidTaskException.class, call);
+        RuntimeException e = assertThrows(RuntimeException.class, call);
+        List<String> problems = e instanceof InvalidTaskException t ? t.problems()
+                : e instanceof InvalidRequestException r ? r.problems() : List.of(e.toString());
         for (String text : expected) {
-            assertTrue(e.problems().stream().anyMatch(p -> p.contains(text)), () -> "no problem mentions '" + text + "': " + e.problems());
+            assertTrue(problems.stream().anyMatch(p -> p.contains(text)), () -> "no problem mentions '" + text + "': " + problems);
         }
+        assertEquals(String.join("; ", problems), e.getMessage(), "the detail joins the problems");
     }
 }
