@@ -221,8 +221,8 @@ class FailoverIT {
 
     /**
      * A client that submits one task every 200 ms, to alpha and beta in turn, each with an Idempotency-Key of its
-     * own (as the operator on alpha, as a submitter on beta); a 503 is sent again (same key, same node) after its Retry-After, until it is stored. It remembers the
-     * id each key was answered with.
+     * own (as the operator on alpha, as a submitter on beta); a 503 is sent again (same key, the other node) after
+     * 0.5 s, until it is stored. It remembers the id each key was answered with.
      */
     static final class Client implements Runnable {
         final String key = Long.toString(System.nanoTime(), 36);
@@ -250,14 +250,16 @@ class FailoverIT {
             int n = 0;
             while (running.get()) {
                 String prompt = key + "-" + n;
-                MicroNode node = n % 2 == 0 ? alpha : beta;
-                // on alpha the bootstrap token (no database needed to check it: the submission meets the outage),
-                // on beta a submitter's token, looked up in the database at every request
-                String bearer = node == alpha ? MicroNode.TOKEN : token;
+                int sent = 0;
                 String body = "{\"prompt\":\"" + prompt + "\",\"executor\":\"command\",\"maxAttempts\":3,"
                         + "\"options\":{\"command\":\"" + recorder + "\",\"args\":[\"" + AGENT_SECONDS + "\",\""
                         + record + "\"]}}";
                 while (true) {
+                    // each try on the other node (the key holds fleet-wide): on alpha the bootstrap token (no
+                    // database needed to check it: the submission meets the outage), on beta a submitter's token,
+                    // looked up in the database at every request
+                    MicroNode node = (n + sent++) % 2 == 0 ? alpha : beta;
+                    String bearer = node == alpha ? MicroNode.TOKEN : token;
                     HttpResponse<String> answer;
                     try {
                         answer = http.send(HttpRequest.newBuilder(node.uri("/api/tasks"))
