@@ -16,8 +16,23 @@ import java.util.Properties;
  * (start-up, the schema migration). Each has timeouts, so that a database that does not answer, or a half-open
  * TCP connection, costs seconds and not forever: connect 5 s, login 10 s, a socket read the given time, TCP
  * keep-alive on, and a statement timeout on the server. Parameters in {@code db.url} override these defaults.
+ * <p>
+ * {@code db.url} may name several servers ({@code jdbc:postgresql://h1:5432,h2:5432/agentturbo?targetServerType=primary}):
+ * the driver tries them in order and keeps the first that takes writes. A connection that breaks is opened again
+ * by its owner, and so reaches whichever server is the primary then.
  */
 public final class DirectConnections {
+
+    /**
+     * A FROM item that yields one row on a server that takes writes and fails on a standby or a read-only server
+     * (the cast of 'read-only server' to int raises an error): {@code SELECT count(*) FROM} it checks a connection
+     * that is already open. With a multi-host {@code db.url} and {@code targetServerType=primary} the driver picks a
+     * primary when it connects, but a connection stays where it was opened; this check lets the pool and the LISTEN
+     * connection drop one to a server that is no longer the primary, so that the next goes to the new one.
+     */
+    public static final String WRITABLE = "(SELECT 1 WHERE CAST(CASE WHEN pg_is_in_recovery()"
+            + " OR current_setting('transaction_read_only') <> 'off' THEN 'read-only server' ELSE '1' END AS int) > 0)"
+            + " AS writable";
 
     static final int CONNECT_TIMEOUT_SECONDS = 5;
     static final int LOGIN_TIMEOUT_SECONDS = 10;

@@ -72,8 +72,12 @@ public final class ProblemMappers {
                         "the database refused a value of the request; nothing was stored");
             }
             LOG.log(Level.WARNING, "task queue unavailable", e);
-            return Problem.of(Response.Status.SERVICE_UNAVAILABLE, "Task queue unavailable",
-                    "the database did not answer; nothing was stored, send the request again");
+            // a commit whose answer was lost (the server stopped, a failover) may have been stored: only a repeat
+            // with the same Idempotency-Key is sure to store a task once
+            return Response.fromResponse(Problem.of(Response.Status.SERVICE_UNAVAILABLE, "Task queue unavailable",
+                    "the database did not answer (restarting, failing over or unreachable); send the request again"
+                            + " in a few seconds, with the same Idempotency-Key so that a task is stored at most once"))
+                    .header("Retry-After", "2").build();
         }
 
         /** A data exception (SQL state class 22) or a constraint (23): the request's values, not the database. */

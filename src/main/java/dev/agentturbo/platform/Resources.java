@@ -20,7 +20,9 @@ import java.util.concurrent.ExecutorService;
  * its own, so the pool serves only the API, whose statements take milliseconds. With the dispatcher's connection
  * and the LISTEN connection a node holds at most 4 connections, whatever its slot count. Every connection has a
  * connect, socket and keep-alive timeout, so that a database that does not answer costs a request seconds, not
- * forever.
+ * forever. Each checkout checks that its connection still leads to a server that takes writes
+ * ({@link DirectConnections#WRITABLE}); one that fails empties the pool, so that after a failover the next
+ * connections are opened anew, to the server {@code db.url} names as the primary then.
  */
 @DataSourceDefinition(
         name = Resources.DATA_SOURCE,
@@ -36,8 +38,12 @@ import java.util.concurrent.ExecutorService;
                 "ApplicationName=agent-turbo-api",
                 "fish.payara.max-wait-time-in-millis=10000",
                 "fish.payara.is-connection-validation-required=true",
-                "fish.payara.connection-validation-method=custom-validation",
-                "fish.payara.validation-classname=org.glassfish.api.jdbc.validation.PostgresConnectionValidation"})
+                // checked at every checkout with SELECT count(*) FROM <this>: fails on a dead connection and on
+                // one to a server that no longer takes writes (a standby, a demoted or read-only primary)
+                "fish.payara.connection-validation-method=table",
+                "fish.payara.validation-table-name=" + DirectConnections.WRITABLE,
+                // one failed check drops every pooled connection: after a failover they all lead to the old primary
+                "fish.payara.fail-all-connections=true"})
 @ManagedExecutorDefinition(name = Resources.AGENT_EXECUTOR, maxAsync = 256)
 @ApplicationScoped
 public class Resources {

@@ -164,9 +164,120 @@ public final class PostgresCluster implements AutoCloseable {
 
     /** A clean, fast shutdown (pg_ctl stop -m fast: sessions are ended, the checkpoint written); waits for it. */
     public synchronized void stop() {
+        stop("fast");
+    }
+
+    /**
+     * pg_ctl stop in this mode, waiting for it: {@code fast} ends the sessions and writes a shutdown checkpoint (a
+     * primary first sends its standbys all of its WAL); {@code immediate} ends every process at once, like a crash
+     * of the server (not of the machine): the next start recovers from the WAL, and a standby keeps only what had
+     * reached it.
+     */
+    public synchronized void stop(String mode) {
+        if (!List.of("fast", "immediate", "smart").contains(mode)) {
+            throw new IllegalArgumentException("pg_ctl stop mode: fast, immediate or smart, not " + mode);
+        }
         if (running()) {
-            run(START_SECONDS + 10, "pg_ctl", "stop", "-D", dataDir.toString(), "-m", "fast",
+            run(START_SECONDS + 10, "pg_ctl", "stop", "-D", dataDir.toString(), "-m", mode,
                     "-w", "-t", Integer.toString(START_SECONDS), "-s");
+        }
+    }
+
+    /**
+     * A streaming standby of this server: a new server on a free port, made with {@code pg_basebackup -R} (a copy of
+     * the data directory, streaming the WAL written meanwhile, with {@code standby.signal} and
+     * {@code primary_conninfo} pointing here), started, and returned once it streams (pg_stat_replication on this
+     * server shows it). Read-only until {@link #promote()}.
+     *
+     * @param synchronous true: this server's commits wait until the standby has flushed them to its disk
+     *                    ({@code synchronous_standby_names = '*'}, {@code synchronous_commit = on}), so that a commit
+     *                    this server acknowledged is never lost at a failover; false: asynchronous replication, where
+     *                    a commit acknowledged here but not yet streamed is lost when the standby is promoted
+     */
+    public PostgresCluster standby(String standbyName, boolean synchronous) {
+        if (!running()) {
+            throw new IllegalStateException("a standby needs its primary running: " + this);
+        }
+        String dirName = standbyName.toLowerCase().replaceAll("[^a-z0-9]+", "-") + "-"
+                + UUID.randomUUID().toString().substring(0, 8);
+        Path base = dataDir.getParent();
+        Path standbyDir = base.resolve(dirName);
+        Path standbyLog = base.resolve(dirName + ".log");
+        PostgresCluster standby;
+        try {
+            Files.createDirectories(standbyDir);
+            // the server refuses a data directory that others may read
+            Files.setPosixFilePermissions(standbyDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            Files.createFile(standbyLog);
+            Path standbySocket = standbyDir.toString().length() > 80
+                    ? Files.createTempDirectory(Path.of("/tmp"), "pg-") : standbyDir;
+            if (root()) {
+                ownedByPostgres(standbyDir);
+                ownedByPostgres(standbyLog);
+                if (!standbySocket.equals(standbyDir)) {
+                    ownedByPostgres(standbySocket);
+                }
+            }
+            standby = new PostgresCluster(standbyName, standbyDir, standbySocket, standbyLog, MicroNode.freePort());
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not prepare " + standbyDir, e);
+        }
+        Runtime.getRuntime().addShutdownHook(standby.shutdownHook);
+        try {
+            // initdb's pg_hba.conf lets 127.0.0.1 replicate (trust); the primary's defaults (wal_level = replica,
+            // max_wal_senders = 10) allow a standby
+            standby.run(120, "pg_basebackup", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", SUPERUSER,
+                    "-D", standbyDir.toString(), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync");
+            Files.writeString(standbyDir.resolve("postgresql.conf"), String.join("\n", "",
+                    "# PostgresCluster standby of " + name,
+                    "port = " + standby.port,
+                    "unix_socket_directories = '" + standby.socketDir + "'",
+                    "cluster_name = '" + standbyName.replace("'", "") + "'",
+                    // once promoted it has no standby of its own: a commit must not wait for one
+                    "synchronous_standby_names = ''",
+                    ""), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+            standby.start();
+            try (Connection c = superuser("postgres"); Statement s = c.createStatement()) {
+                s.execute("ALTER SYSTEM SET synchronous_standby_names = '" + (synchronous ? "*" : "") + "'");
+                s.execute("SELECT pg_reload_conf()");
+            }
+            String wanted = synchronous ? "sync" : "async";
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS);
+            while (!wanted.equals(replicationState())) {
+                if (System.nanoTime() > until) {
+                    throw new IllegalStateException("the standby does not stream as " + wanted + " after "
+                            + START_SECONDS + " s: " + replicationState());
+                }
+                sleep(100);
+            }
+            return standby;
+        } catch (IOException | SQLException | RuntimeException e) {
+            standby.close();
+            throw new IllegalStateException("could not make the standby " + standbyName + " of " + name + ": "
+                    + e.getMessage() + "\nsee " + standbyLog + ", last lines:\n" + standby.logTail(), e);
+        }
+    }
+
+    /** The sync_state of this primary's standby in pg_stat_replication ("sync", "async", …), null when none streams. */
+    public String replicationState() throws SQLException {
+        try (Connection c = superuser("postgres"); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT sync_state FROM pg_stat_replication WHERE state = 'streaming'")) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    /** Promotes a standby (pg_ctl promote, waiting until it accepts writes): it leaves recovery and becomes a primary. */
+    public synchronized void promote() {
+        run(START_SECONDS + 10, "pg_ctl", "promote", "-D", dataDir.toString(), "-w", "-t",
+                Integer.toString(START_SECONDS), "-s");
+    }
+
+    /** Whether the server is a standby (in recovery); asked over a connection. */
+    public boolean inRecovery() throws SQLException {
+        try (Connection c = superuser("postgres"); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+            rs.next();
+            return rs.getBoolean(1);
         }
     }
 

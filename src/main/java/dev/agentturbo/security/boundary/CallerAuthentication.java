@@ -87,7 +87,7 @@ public class CallerAuthentication implements HttpAuthenticationMechanism {
             caller = bootstrap(secret).or(() -> tokens.authenticate(secret));
         } catch (QueueException e) {
             return refuse(response, 503, "Task queue unavailable", "the database did not answer; the token could not be"
-                    + " checked, send the request again", null);
+                    + " checked, send the request again", Duration.ofSeconds(2));
         }
         if (caller.isEmpty()) {
             failures.failed(client);

@@ -105,7 +105,9 @@ public final class TaskSignals implements AutoCloseable {
                     }
                     if (System.currentTimeMillis() - lastCheck > KEEPALIVE_MS) {
                         try (Statement s = c.createStatement()) {
-                            s.execute("SELECT 1"); // notices a dead connection
+                            // notices a dead connection, and one to a server that is no longer the primary
+                            // (which would hear no NOTIFY of the new one)
+                            s.execute("SELECT count(*) FROM " + DirectConnections.WRITABLE);
                         }
                         lastCheck = System.currentTimeMillis();
                     }
