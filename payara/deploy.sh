@@ -21,7 +21,7 @@
 #                    this script from FOLDER on port PORT. The folder holds:
 #                      agent-turbo-micro.jar (+ .previous)  the release file, put there by this script
 #                      env            optional: KEY=value lines given to the node (DB_URL, AGENTTURBO_WORKER_ID, ...);
-#                                     JAVA_OPTS there sets the JVM options (default -Xmx512m)
+#                                     JAVA_OPTS there sets the JVM options (default -Xmx1g)
 #                      pre-boot.asadmin, post-boot.asadmin   optional: asadmin commands run before/after boot
 #                      node.pid, node.log, tmp/              written by this script
 #                    A folder without a running node gets one started: the same command starts a fleet on a machine.
@@ -203,7 +203,7 @@ local_stop() {
 }
 
 local_start() {
-  local dir=$1 port=$2 label=$3 java_opts=-Xmx512m line key value
+  local dir=$1 port=$2 label=$3 java_opts=-Xmx1g line key value
   local -a env_vars=() args=()
   if [[ -f $dir/env ]]; then
     while IFS= read -r line || [[ -n $line ]]; do

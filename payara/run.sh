@@ -73,7 +73,7 @@ export AGENTTURBO_LOG_CONSOLE=${AGENTTURBO_LOG_CONSOLE:-brief}
 echo "[run] starting a node on port $port; its full log: $AGENTTURBO_LOG_FILE"
 command -v curl >/dev/null || sleep 30  # no curl to ask whether the node is up: give it time
 # shellcheck disable=SC2086
-java ${JAVA_OPTS:--Xmx512m} -Djava.io.tmpdir="$PWD/target/run" -Xbootclasspath/a:target/agent-turbo-logging.jar \
+java ${JAVA_OPTS:--Xmx1g} -Djava.io.tmpdir="$PWD/target/run" -Xbootclasspath/a:target/agent-turbo-logging.jar \
   -jar target/payara-micro.jar --logproperties payara/logging.properties \
   --deploy target/agent-turbo.war --port "$port" --nocluster &
 node=$!

@@ -81,7 +81,7 @@ class ServiceFilesTest {
         Element dict = (Element) factory.newDocumentBuilder().parse(PLIST.toFile()).getDocumentElement()
                 .getElementsByTagName("dict").item(0);
         List<String> arguments = strings(value(dict, "ProgramArguments"));
-        assertEquals(List.of("/usr/bin/java", "-Xmx512m", "-Djava.io.tmpdir=REPLACE_WITH_USER_HOME/tmp", "-jar", JAR,
+        assertEquals(List.of("/usr/bin/java", "-Xmx1g", "-Djava.io.tmpdir=REPLACE_WITH_USER_HOME/tmp", "-jar", JAR,
                 "--port", "8080"), arguments);
         Element keepAlive = (Element) value(dict, "KeepAlive");
         assertEquals("false", value(keepAlive, "SuccessfulExit").getNodeName(), "started again after a failure");
