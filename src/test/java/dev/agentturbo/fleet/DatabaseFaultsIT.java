@@ -2,6 +2,7 @@ package dev.agentturbo.fleet;
 
 import dev.agentturbo.testing.MicroNode;
 import dev.agentturbo.testing.PostgresCluster;
+import dev.agentturbo.testing.RecordingAgent;
 import dev.agentturbo.testing.TaskRows;
 import dev.agentturbo.testing.TcpProxy;
 import jakarta.json.Json;
@@ -21,7 +22,6 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -65,21 +65,9 @@ class DatabaseFaultsIT {
         ds.setUser("agentturbo");
         ds.setPassword("agentturbo");
         rows = new TaskRows(ds);
-        Path dir = Path.of(System.getProperty("agentturbo.war", "target/agent-turbo.war")).toAbsolutePath().getParent()
-                .resolve("faults");
-        Files.createDirectories(dir);
-        record = dir.resolve("runs-" + System.nanoTime() + ".txt");
-        recorder = dir.resolve("record-run.sh");
-        Files.writeString(recorder, """
-                #!/bin/sh
-                # An agent that records each of its runs: "start <task>" now, "end <task>" if it was not killed.
-                read -r task
-                echo "start $task $$" >> "$2"
-                sleep "$1"
-                echo "end $task $$" >> "$2"
-                echo "ran $task"
-                """);
-        Files.setPosixFilePermissions(recorder, PosixFilePermissions.fromString("rwxr-xr-x"));
+        RecordingAgent agent = RecordingAgent.in("faults");
+        record = agent.record();
+        recorder = agent.program();
         pg.stop();
         // alpha reaches the database through a line the test can cut
         alphaLine = TcpProxy.start("127.0.0.1", pg.port());

@@ -2,6 +2,7 @@ package dev.agentturbo.fleet;
 
 import dev.agentturbo.testing.MicroNode;
 import dev.agentturbo.testing.PostgresCluster;
+import dev.agentturbo.testing.RecordingAgent;
 import dev.agentturbo.testing.TaskRows;
 import jakarta.json.Json;
 import jakarta.json.JsonValue;
@@ -17,7 +18,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -78,21 +78,9 @@ class FailoverIT {
         ds.setPassword("agentturbo");
         ds.setConnectTimeout(5);
         rows = new TaskRows(ds);
-        Path dir = Path.of(System.getProperty("agentturbo.war", "target/agent-turbo.war")).toAbsolutePath().getParent()
-                .resolve("failover");
-        Files.createDirectories(dir);
-        record = dir.resolve("runs-" + System.nanoTime() + ".txt");
-        recorder = dir.resolve("record-run.sh");
-        Files.writeString(recorder, """
-                #!/bin/sh
-                # An agent that records each of its runs: "start <task>" now, "end <task>" if it was not killed.
-                read -r task
-                echo "start $task $$" >> "$2"
-                sleep "$1"
-                echo "end $task $$" >> "$2"
-                echo "ran $task"
-                """);
-        Files.setPosixFilePermissions(recorder, PosixFilePermissions.fromString("rwxr-xr-x"));
+        RecordingAgent agent = RecordingAgent.in("failover");
+        record = agent.record();
+        recorder = agent.program();
         CompletableFuture<MicroNode> a = CompletableFuture.supplyAsync(() -> MicroNode.start("failover-alpha", env()));
         CompletableFuture<MicroNode> b = CompletableFuture.supplyAsync(() -> MicroNode.start("failover-beta", env()));
         alpha = a.join();
