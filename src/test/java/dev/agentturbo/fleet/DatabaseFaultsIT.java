@@ -8,7 +8,6 @@ import dev.agentturbo.testing.TcpProxy;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,7 +39,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * agents finish. The agents are a program that records every run it makes, so "ran exactly once" is counted by
  * the agents themselves, not by the database.
  */
-@Tag("serial") // its figures are timings: it runs alone, not beside the other integration tests
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DatabaseFaultsIT {
 

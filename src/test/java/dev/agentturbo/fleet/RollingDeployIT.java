@@ -6,7 +6,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
@@ -59,7 +58,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * version in its WAR, so {@code /api/workers} shows which nodes run it. Submissions go round robin to the nodes whose
  * {@code /health/ready} answered 200 at the last check (every 250 ms), as a load balancer does.
  */
-@Tag("serial") // its figures are timings and it runs three nodes: alone, not beside the other integration tests
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RollingDeployIT {
 
