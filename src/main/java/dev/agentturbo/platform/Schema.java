@@ -25,7 +25,9 @@ public final class Schema {
                 .baselineOnMigrate(false)
                 .load()
                 .migrate();
-        LOG.info(() -> "schema at version " + result.targetSchemaVersion + " (" + result.migrationsExecuted
+        // targetSchemaVersion is null when nothing was applied: the schema is then where it was
+        String version = result.targetSchemaVersion != null ? result.targetSchemaVersion : result.initialSchemaVersion;
+        LOG.info(() -> "schema at version " + version + " (" + result.migrationsExecuted
                 + " migrations applied now)");
         return result;
     }
