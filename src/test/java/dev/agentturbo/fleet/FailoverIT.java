@@ -1,6 +1,7 @@
 package dev.agentturbo.fleet;
 
 import dev.agentturbo.testing.MicroNode;
+import dev.agentturbo.testing.Closing;
 import dev.agentturbo.testing.PostgresCluster;
 import dev.agentturbo.testing.RecordingAgent;
 import dev.agentturbo.testing.TaskRows;
@@ -94,11 +95,7 @@ class FailoverIT {
                 node.close();
             }
         }
-        for (PostgresCluster c : new PostgresCluster[]{standby, primary}) {
-            if (c != null) {
-                c.close();
-            }
-        }
+        Closing.all(standby, primary);
     }
 
     static Map<String, String> env() {

@@ -1,5 +1,6 @@
 package dev.agentturbo.platform;
 
+import dev.agentturbo.testing.Closing;
 import dev.agentturbo.testing.PostgresCluster;
 import dev.agentturbo.testing.TaskRows;
 import dev.agentturbo.testing.TestDatabase;
@@ -36,11 +37,7 @@ class WritableCheckIT {
 
     @AfterAll
     static void close() {
-        for (PostgresCluster c : new PostgresCluster[]{standby, primary}) {
-            if (c != null) {
-                c.close();
-            }
-        }
+        Closing.all(standby, primary);
     }
 
     @Test

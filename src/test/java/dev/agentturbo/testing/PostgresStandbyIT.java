@@ -37,11 +37,7 @@ class PostgresStandbyIT {
 
     @AfterAll
     static void close() {
-        for (PostgresCluster c : new PostgresCluster[]{standby, primary}) {
-            if (c != null) {
-                c.close();
-            }
-        }
+        Closing.all(standby, primary);
     }
 
     @Test
