@@ -142,8 +142,22 @@ public final class MicroNode implements AutoCloseable {
             }
             sleep(500);
         }
+        dumpThreads();
         kill();
-        throw new IllegalStateException("node " + id + " did not answer within " + STARTUP + "; see " + log);
+        throw new IllegalStateException("node " + id + " did not answer within " + STARTUP + "; see " + log
+                + " (it ends with the node's threads)");
+    }
+
+    /** Asks the node's JVM for a thread dump (SIGQUIT), which it prints to the node's log, and waits a moment for it. */
+    private void dumpThreads() {
+        try {
+            new ProcessBuilder("kill", "-QUIT", Long.toString(process.pid())).start().waitFor(5, TimeUnit.SECONDS);
+            sleep(1000);
+        } catch (IOException e) {
+            // no thread dump: the timeout still says what happened
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public String id() {
