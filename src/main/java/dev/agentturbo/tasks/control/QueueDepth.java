@@ -23,9 +23,9 @@ import java.util.regex.Pattern;
  * How many tasks are in each status, for the metrics: read from PostgreSQL at most once every {@link #FRESH}
  * however often it is asked, and cheap however many tasks the table holds.
  * <ul>
- * <li>{@code scheduled}, {@code pending}, {@code running}: counted exactly, each through its own index
- * ({@code agent_tasks_scheduled}, {@code agent_tasks_claim_order}, {@code agent_tasks_status_id}); these are what
- * waits and runs, a small part of the table.</li>
+ * <li>{@code blocked}, {@code scheduled}, {@code pending}, {@code running}: counted exactly, each through an index
+ * ({@code agent_tasks_status_id}, {@code agent_tasks_scheduled}, the two claim indexes); these are what waits and
+ * runs, a small part of the table.</li>
  * <li>{@code completed}, {@code failed}, {@code cancelled}: counted exactly while the planner estimates fewer than
  * {@link #EXACT_BELOW} finished rows (an index-only count of that many entries takes milliseconds); past that, the
  * planner's own estimate (the statistics of the last ANALYZE, scaled to the table's size now), which reads no row.
@@ -46,7 +46,8 @@ public class QueueDepth {
 
     // What waits and runs, exactly: each count reads only its own index's entries.
     private static final String LIVE = """
-            SELECT (SELECT count(*) FROM agent_tasks WHERE status = 'scheduled'),
+            SELECT (SELECT count(*) FROM agent_tasks WHERE status = 'blocked'),
+                   (SELECT count(*) FROM agent_tasks WHERE status = 'scheduled'),
                    (SELECT count(*) FROM agent_tasks WHERE status = 'pending'),
                    (SELECT count(*) FROM agent_tasks WHERE status = 'running')
             """;
@@ -103,9 +104,10 @@ public class QueueDepth {
             s.setQueryTimeout(5);
             try (ResultSet rs = s.executeQuery(LIVE)) {
                 rs.next();
-                depth.put(TaskStatus.SCHEDULED, rs.getLong(1));
-                depth.put(TaskStatus.PENDING, rs.getLong(2));
-                depth.put(TaskStatus.RUNNING, rs.getLong(3));
+                depth.put(TaskStatus.BLOCKED, rs.getLong(1));
+                depth.put(TaskStatus.SCHEDULED, rs.getLong(2));
+                depth.put(TaskStatus.PENDING, rs.getLong(3));
+                depth.put(TaskStatus.RUNNING, rs.getLong(4));
             }
             long estimated = 0;
             for (TaskStatus status : FINISHED) {

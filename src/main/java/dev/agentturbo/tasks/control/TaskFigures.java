@@ -54,8 +54,8 @@ public class TaskFigures {
              GROUP BY 1
             """;
 
-    // Waiting now: scheduled and pending (agent_tasks_status_id).
-    private static final String WAITING = "SELECT count(*) FROM agent_tasks WHERE status IN ('scheduled', 'pending')";
+    // Waiting now: blocked, scheduled and pending (agent_tasks_status_id).
+    private static final String WAITING = "SELECT count(*) FROM agent_tasks WHERE status IN ('blocked', 'scheduled', 'pending')";
 
     // Arrivals per minute of the last hour, and departures from the queue (a claim, or a cancel before any claim)
     // of the tasks not waiting now: the queue's depth at each minute follows back from its depth now. Both read

@@ -62,7 +62,7 @@ public class TaskQueue {
                    error = CASE WHEN t.status = 'running' THEN t.error ELSE 'cancelled by user before it started' END,
                    cancel_requested = true
               FROM target
-             WHERE t.id = target.id AND t.status IN ('scheduled', 'pending', 'running')
+             WHERE t.id = target.id AND t.status IN ('blocked', 'scheduled', 'pending', 'running')
             RETURNING t.status, target.was, t.executor
             """;
 

@@ -6,9 +6,10 @@ import java.util.Optional;
 /**
  * Where a task is in its life: pending → running → completed | failed | cancelled. A running task may go back to
  * pending (claimable at once) or to scheduled (claimable from its run_after on: retry backoff, usage-limit reset).
+ * A task with dependencies is blocked until they all completed (cancelled when one of them fails or is cancelled).
  */
 public enum TaskStatus {
-    SCHEDULED, PENDING, RUNNING, COMPLETED, FAILED, CANCELLED;
+    BLOCKED, SCHEDULED, PENDING, RUNNING, COMPLETED, FAILED, CANCELLED;
 
     /** The value stored in agent_tasks.status and shown by the API. */
     public String value() {
@@ -24,7 +25,7 @@ public enum TaskStatus {
         return this == COMPLETED || this == FAILED || this == CANCELLED;
     }
 
-    /** The values, for messages: "scheduled, pending, …". */
+    /** The values, for messages: "blocked, scheduled, pending, …". */
     public static String names() {
         return String.join(", ", Arrays.stream(values()).map(TaskStatus::value).toList());
     }
