@@ -5,6 +5,7 @@ import dev.agentturbo.agents.entity.ExecutorSettings;
 import dev.agentturbo.agents.entity.ModelPrices;
 import dev.agentturbo.agents.entity.OutputLimits;
 import dev.agentturbo.agents.entity.Sandbox;
+import dev.agentturbo.tasks.entity.ConcurrencyLimits;
 import dev.agentturbo.tasks.entity.OutputSettings;
 import dev.agentturbo.tasks.entity.SubmissionLimits;
 import dev.agentturbo.workers.entity.WorkerSettings;
@@ -102,6 +103,13 @@ public class Configuration {
         return new OutputSettings(config.getValue("agentturbo.output.max-chars-per-task", Integer.class),
                 Duration.ofMillis(config.getValue("agentturbo.output.flush-millis", Integer.class)),
                 config.getValue("agentturbo.output.buffer-chars", Long.class));
+    }
+
+    @Produces
+    @Singleton
+    ConcurrencyLimits concurrency() {
+        return ConcurrencyLimits.parse(config.getValue("agentturbo.concurrency.default-limit", Integer.class),
+                list("agentturbo.concurrency.limits"));
     }
 
     @Produces

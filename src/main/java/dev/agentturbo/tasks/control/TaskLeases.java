@@ -1,6 +1,7 @@
 package dev.agentturbo.tasks.control;
 
 import dev.agentturbo.tasks.entity.ClaimedTask;
+import dev.agentturbo.tasks.entity.ConcurrencyLimits;
 import dev.agentturbo.tasks.entity.Outcome;
 
 import java.sql.Array;
@@ -35,19 +36,67 @@ public final class TaskLeases {
 
     private static final Logger LOG = Logger.getLogger(TaskLeases.class.getName());
 
-    // The node takes up to n of the most urgent ready tasks for its n free slots, in one statement. SKIP LOCKED
-    // lets concurrent claimers pass each other's rows, so each pending row goes to exactly one of them; each
-    // claimed row gets a new lease token (the fencing token) and slot number i of the array gets the i-th row.
-    // Executors paused for the node's credential (a usage limit until its reset) are passed over. It also says how
-    // long each task waited since its submission (both times by the database's clock).
+    // The keys of pending keyed tasks that may start one more task now, each locked for this transaction (an
+    // advisory lock: a concurrent claimer passes the key over, no one waits). A skip scan of the keyed claim index
+    // reads each key once, however many tasks wait for it; a key's limit is that of the longest matching prefix
+    // (passed longest first). Keys already at their limit are not locked. The count here may be stale: the claim
+    // counts again, in a statement that starts after the locks were taken, so it sees every claim of those keys
+    // that committed before.
+    private static final String LOCK_KEYS = """
+            WITH RECURSIVE keys AS (
+                (SELECT concurrency_key AS k, 1 AS depth FROM agent_tasks
+                  WHERE status = 'pending' AND concurrency_key IS NOT NULL
+                  ORDER BY concurrency_key LIMIT 1)
+                UNION ALL
+                SELECT (SELECT concurrency_key FROM agent_tasks
+                         WHERE status = 'pending' AND concurrency_key IS NOT NULL AND concurrency_key > keys.k
+                         ORDER BY concurrency_key LIMIT 1), keys.depth + 1
+                  FROM keys WHERE keys.k IS NOT NULL AND keys.depth < ?),
+            limited AS (
+                SELECT k, coalesce((SELECT p.lim FROM unnest(?::text[], ?::int[]) WITH ORDINALITY AS p(prefix, lim, o)
+                                     WHERE starts_with(keys.k, p.prefix) ORDER BY p.o LIMIT 1), ?) AS lim
+                  FROM keys WHERE k IS NOT NULL)
+            SELECT k, lim FROM limited
+             WHERE CASE WHEN (SELECT count(*) FROM agent_tasks r
+                               WHERE r.status = 'running' AND r.concurrency_key = limited.k) < lim
+                        THEN pg_try_advisory_xact_lock(hashtextextended('agent_turbo_key:' || k, 0))
+                        ELSE false END
+             LIMIT ?
+            """;
+
+    // The node takes up to n of the most urgent ready tasks for its n free slots, in one statement: tasks without a
+    // key from the main claim index, and for each key this transaction locked, as many of its most urgent tasks as
+    // it has room for now. SKIP LOCKED lets concurrent claimers pass each other's rows, so each pending row goes to
+    // exactly one of them; each claimed row gets a new lease token (the fencing token) and slot number i of the
+    // array gets the i-th row. Executors paused for the node's credential (a usage limit until its reset) are
+    // passed over, and so are tasks this node gave back because they cannot run here. It also says how long each
+    // task waited since its submission (both times by the database's clock).
     private static final String CLAIM = """
-            WITH next AS (
-                SELECT id, row_number() OVER () AS n
-                  FROM (SELECT id FROM agent_tasks
-                         WHERE status = 'pending' AND run_after <= now() AND executor <> ALL(?::text[])
-                         ORDER BY priority DESC, id
-                         LIMIT ?
-                         FOR UPDATE SKIP LOCKED) ready)
+            WITH room AS (
+                SELECT k, lim - (SELECT count(*) FROM agent_tasks r
+                                  WHERE r.status = 'running' AND r.concurrency_key = l.k) AS free
+                  FROM unnest(?::text[], ?::int[]) AS l(k, lim)),
+            candidates AS (
+                SELECT id, priority FROM (
+                    SELECT id, priority FROM agent_tasks
+                     WHERE status = 'pending' AND concurrency_key IS NULL AND run_after <= now()
+                       AND executor <> ALL(?::text[]) AND (unable_workers IS NULL OR NOT ? = ANY(unable_workers))
+                     ORDER BY priority DESC, id
+                     LIMIT ?
+                     FOR UPDATE SKIP LOCKED) unkeyed
+                UNION ALL
+                SELECT keyed.id, keyed.priority
+                  FROM room, LATERAL (
+                    SELECT id, priority FROM agent_tasks
+                     WHERE status = 'pending' AND concurrency_key = room.k AND run_after <= now()
+                       AND executor <> ALL(?::text[]) AND (unable_workers IS NULL OR NOT ? = ANY(unable_workers))
+                     ORDER BY priority DESC, id
+                     LIMIT least(room.free, ?)
+                     FOR UPDATE SKIP LOCKED) keyed
+                 WHERE room.free > 0),
+            next AS (
+                SELECT id, row_number() OVER (ORDER BY priority DESC, id) AS n
+                  FROM candidates ORDER BY priority DESC, id LIMIT ?)
             UPDATE agent_tasks t
                SET status = 'running', assigned_worker_id = ?, slot = (?::int[])[next.n], attempt = t.attempt + 1,
                    lease_token = nextval('agent_tasks_lease_token'),
@@ -57,6 +106,9 @@ public final class TaskLeases {
             RETURNING t.id, t.attempt, t.max_attempts, t.lease_token, t.slot, t.executor, t.prompt, t.options::text,
                       t.timeout_seconds, EXTRACT(EPOCH FROM t.started_at - t.created_at)
             """;
+
+    /** How many keys with waiting tasks one claim looks at, at most (keys at their limit included). */
+    static final int KEYS_SCANNED = 4096;
 
     // One statement extends every lease the node holds, each fenced by its token; a row that does not come back
     // is no longer the node's. Only lease_expires_at changes and no index covers it: a HOT update.
@@ -195,6 +247,18 @@ public final class TaskLeases {
 
     private static final String NOTIFY = "SELECT pg_notify(?, '')";
 
+    private final ConcurrencyLimits concurrency;
+
+    /** The lease protocol with one task of a concurrency key at a time, whatever the key. */
+    public TaskLeases() {
+        this(ConcurrencyLimits.DEFAULT);
+    }
+
+    /** @param concurrency how many tasks of one concurrency key may run at once across the fleet */
+    public TaskLeases(ConcurrencyLimits concurrency) {
+        this.concurrency = concurrency;
+    }
+
     /** What became of one task whose lease expired. */
     public record Requeued(long id, String status, int attempt, String reason, String executor) {
     }
@@ -217,16 +281,28 @@ public final class TaskLeases {
 
     /**
      * Claims as {@link #claim(Connection, String, int[], Duration)} does, leaving out tasks of the executors this
-     * node may not start now (paused for the credential its agents use).
+     * node may not start now (paused for the credential its agents use). Must run in a transaction (the keys it
+     * locks stay locked until the commit); the caller commits soon after.
      */
     public List<ClaimedTask> claim(Connection c, String workerId, int[] slots, Duration lease, Collection<String> paused)
             throws SQLException {
+        List<String> keys = new ArrayList<>();
+        List<Integer> limits = new ArrayList<>();
+        lockKeys(c, slots.length, keys, limits);
+        Array skip = c.createArrayOf("text", paused.toArray());
         try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
-            ps.setArray(1, c.createArrayOf("text", paused.toArray()));
-            ps.setInt(2, slots.length);
-            ps.setString(3, workerId);
-            ps.setArray(4, c.createArrayOf("integer", java.util.Arrays.stream(slots).boxed().toArray()));
-            ps.setLong(5, lease.toSeconds());
+            ps.setArray(1, c.createArrayOf("text", keys.toArray()));
+            ps.setArray(2, c.createArrayOf("integer", limits.toArray()));
+            ps.setArray(3, skip);
+            ps.setString(4, workerId);
+            ps.setInt(5, slots.length);
+            ps.setArray(6, skip);
+            ps.setString(7, workerId);
+            ps.setInt(8, slots.length);
+            ps.setInt(9, slots.length);
+            ps.setString(10, workerId);
+            ps.setArray(11, c.createArrayOf("integer", java.util.Arrays.stream(slots).boxed().toArray()));
+            ps.setLong(12, lease.toSeconds());
             List<ClaimedTask> claimed = new ArrayList<>(slots.length);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -236,6 +312,24 @@ public final class TaskLeases {
                 }
             }
             return claimed;
+        }
+    }
+
+    /** Locks up to {@code max} keys that have waiting tasks and room for one more; adds them and their limits. */
+    private void lockKeys(Connection c, int max, List<String> keys, List<Integer> limits) throws SQLException {
+        List<Map.Entry<String, Integer>> prefixes = concurrency.longestFirst();
+        try (PreparedStatement ps = c.prepareStatement(LOCK_KEYS)) {
+            ps.setInt(1, KEYS_SCANNED);
+            ps.setArray(2, c.createArrayOf("text", prefixes.stream().map(Map.Entry::getKey).toArray()));
+            ps.setArray(3, c.createArrayOf("integer", prefixes.stream().map(Map.Entry::getValue).toArray()));
+            ps.setInt(4, concurrency.defaultLimit());
+            ps.setInt(5, max);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    keys.add(rs.getString(1));
+                    limits.add(rs.getInt(2));
+                }
+            }
         }
     }
 

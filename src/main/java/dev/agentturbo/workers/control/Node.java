@@ -79,6 +79,8 @@ public class Node {
     dev.agentturbo.agents.entity.BackOffSettings backOff;
     @Inject
     dev.agentturbo.tasks.control.TaskEvents events;
+    @Inject
+    dev.agentturbo.tasks.entity.ConcurrencyLimits concurrency;
 
     private volatile Dispatcher dispatcher;
     private volatile OutputRecorder recorder;
@@ -116,7 +118,7 @@ public class Node {
             board.use(recorder);
             DatabaseLink link = new DatabaseLink(connections, "agent-turbo-dispatcher", settings.lease(),
                     settings.lease().dividedBy(2));
-            dispatcher = new Dispatcher(settings, new TaskLeases(), registry, link, host(), version(),
+            dispatcher = new Dispatcher(settings, new TaskLeases(concurrency), registry, link, host(), version(),
                     board::open, board::wanted, this::apply, executors::credentialOf, threads)
                     .backingOff(backOff.first(), backOff.max()).reporting(events).start();
             board.use(dispatcher);
