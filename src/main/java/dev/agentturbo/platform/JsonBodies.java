@@ -190,6 +190,9 @@ public final class JsonBodies {
         if (JsonObject.class.isAssignableFrom(t)) {
             return value instanceof JsonObject ? null : "a JSON object";
         }
+        if (JsonArray.class.isAssignableFrom(t)) {
+            return value instanceof JsonArray ? null : "an array";
+        }
         if (List.class.isAssignableFrom(t)) {
             return value instanceof JsonArray a && a.stream().allMatch(v -> v instanceof JsonString) ? null
                     : "an array of strings";

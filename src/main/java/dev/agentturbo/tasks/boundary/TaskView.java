@@ -1,6 +1,7 @@
 package dev.agentturbo.tasks.boundary;
 
 import dev.agentturbo.tasks.entity.Attempt;
+import dev.agentturbo.tasks.entity.Dependency;
 import dev.agentturbo.tasks.entity.Task;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
@@ -18,7 +19,7 @@ import java.util.List;
 /** A task as the API shows it: every field, null when not (yet) known; with its attempts where asked for. */
 @JsonbNillable
 @JsonbPropertyOrder({"id", "status", "priority", "executor", "prompt", "options", "attempt", "maxAttempts",
-        "timeoutSeconds", "cancelRequested", "idempotencyKey", "workerId", "runAfter", "createdAt", "startedAt",
+        "timeoutSeconds", "cancelRequested", "idempotencyKey", "concurrencyKey", "dependsOn", "waitingFor", "workerId", "runAfter", "createdAt", "startedAt",
         "completedAt", "result", "error", "exitCode", "costUsd", "inputTokens", "outputTokens", "numTurns", "sessionId",
         "submittedBy", "attempts"})
 @Schema(name = "Task", description = "A task with its outcome; null fields are not known (yet)", requiredProperties = {
@@ -26,7 +27,8 @@ import java.util.List;
         "cancelRequested"})
 public record TaskView(
         long id,
-        @Schema(enumeration = {"pending", "running", "completed", "failed", "cancelled"}) String status,
+        @Schema(enumeration = {"blocked", "scheduled", "pending", "running", "completed", "failed", "cancelled"})
+        String status,
         int priority,
         String executor,
         String prompt,
@@ -36,6 +38,13 @@ public record TaskView(
         int timeoutSeconds,
         boolean cancelRequested,
         @Schema(nullable = true) String idempotencyKey,
+        @Schema(nullable = true, description = "no more tasks of this key run at once than its limit")
+        String concurrencyKey,
+        @JsonbNillable(false) @Schema(type = SchemaType.ARRAY, implementation = Long.class,
+                description = "the tasks it waits for (GET, submit and retry only)") List<Long> dependsOn,
+        @JsonbNillable(false) @Schema(type = SchemaType.ARRAY, implementation = Long.class,
+                description = "those of them that have not completed yet: it is blocked while any is left (GET, submit"
+                        + " and retry only)") List<Long> waitingFor,
         @Schema(nullable = true, description = "the node running it, or that ran it last") String workerId,
         @Schema(nullable = true, format = "date-time", description = "not claimed before (a retry's back-off, a usage"
                 + " limit's reset)") String runAfter,
@@ -56,14 +65,20 @@ public record TaskView(
         List<AttemptView> attempts) {
 
     static TaskView of(Task t) {
-        return of(t, null);
+        return of(t, null, null);
     }
 
-    /** The task with the history of its attempts (none when {@code attempts} is null). */
-    static TaskView of(Task t, List<Attempt> attempts) {
+    /**
+     * The task with the history of its attempts (none when {@code attempts} is null) and what it waits for (not
+     * shown when {@code dependencies} is null).
+     */
+    static TaskView of(Task t, List<Attempt> attempts, List<Dependency> dependencies) {
         return new TaskView(t.getId(), t.getStatus().value(), t.getPriority(), t.getExecutor(), t.getPrompt(),
                 options(t.getOptions()), t.getAttempt(), t.getMaxAttempts(), t.getTimeoutSeconds(),
-                t.isCancelRequested(), t.getIdempotencyKey(), t.getWorkerId(), time(t.getRunAfter()),
+                t.isCancelRequested(), t.getIdempotencyKey(), t.getConcurrencyKey(),
+                dependencies == null ? null : dependencies.stream().map(Dependency::id).toList(),
+                dependencies == null ? null : dependencies.stream().filter(d -> !d.satisfied()).map(Dependency::id).toList(),
+                t.getWorkerId(), time(t.getRunAfter()),
                 time(t.getCreatedAt()), time(t.getStartedAt()), time(t.getCompletedAt()), t.getResult(), t.getError(),
                 t.getExitCode(), t.getCostUsd() == null ? null : t.getCostUsd().stripTrailingZeros(),
                 t.getInputTokens(), t.getOutputTokens(), t.getNumTurns() == null ? null : t.getNumTurns().longValue(),

@@ -9,9 +9,11 @@ import dev.agentturbo.security.entity.Caller;
 import dev.agentturbo.security.entity.Role;
 import dev.agentturbo.tasks.control.TaskAttempts;
 import dev.agentturbo.tasks.control.TaskCatalog;
+import dev.agentturbo.tasks.control.TaskDependencies;
 import dev.agentturbo.tasks.control.TaskOutput;
 import dev.agentturbo.tasks.control.TaskQueue;
 import dev.agentturbo.tasks.control.TaskRequests;
+import dev.agentturbo.tasks.entity.Dependency;
 import dev.agentturbo.tasks.entity.NewTask;
 import dev.agentturbo.tasks.entity.OutputItem;
 import dev.agentturbo.tasks.entity.Submitted;
@@ -72,6 +74,8 @@ public class TasksResource {
     @Inject
     TaskAttempts attempts;
     @Inject
+    TaskDependencies dependencies;
+    @Inject
     TaskOutput output;
     @Inject
     OutputStreams streams;
@@ -125,7 +129,7 @@ public class TasksResource {
         URI location = uri.getBaseUriBuilder().path("tasks").path(Long.toString(stored.id())).build();
         return Response.status(stored.created() ? Response.Status.CREATED : Response.Status.OK)
                 .location(location)
-                .entity(TaskView.of(catalog.find(stored.id()).orElseThrow()))
+                .entity(TaskView.of(catalog.find(stored.id()).orElseThrow(), null, dependencies.of(stored.id())))
                 .build();
     }
 
@@ -174,7 +178,7 @@ public class TasksResource {
     @Path("{id}")
     @RolesAllowed({"viewer", "submitter", "operator"})
     public Response get(@Parameter(description = "the task's id", example = "42") @PathParam("id") String id) {
-        return visible(id).map(t -> Response.ok(TaskView.of(t, attempts.of(t.getId()))).build())
+        return visible(id).map(t -> Response.ok(TaskView.of(t, attempts.of(t.getId()), dependencies.of(t.getId()))).build())
                 .orElseGet(() -> notFound(id));
     }
 
@@ -268,11 +272,19 @@ public class TasksResource {
             return notFound(id);
         }
         Task task = catalog.find(taskId.get()).orElseThrow();
+        List<Dependency> waitsFor = dependencies.of(task.getId());
+        if (!retried.get() && task.getStatus().finished()) {
+            List<String> failed = waitsFor.stream().filter(d -> !d.satisfied() && d.status().finished())
+                    .map(d -> "task " + d.id() + " " + d.status().value()).toList();
+            return Problem.of(Response.Status.CONFLICT, "A dependency failed", "task " + id + " waits for "
+                    + String.join(" and ", failed) + ", so it could never run; retry "
+                    + (failed.size() == 1 ? "that task" : "those tasks") + " first");
+        }
         if (!retried.get()) {
             return Problem.of(Response.Status.CONFLICT, "Task not finished", "task " + id + " is "
                     + task.getStatus().value() + "; only completed, failed or cancelled tasks can be retried");
         }
-        return Response.accepted(TaskView.of(task, attempts.of(task.getId()))).build();
+        return Response.accepted(TaskView.of(task, attempts.of(task.getId()), waitsFor)).build();
     }
 
     private static long seq(String name, String value) {
@@ -385,9 +397,9 @@ public class TasksResource {
         Task task = catalog.find(taskId.get()).orElseThrow();
         return switch (after.get()) {
             case CANCELLED -> Response.ok(TaskView.of(task)).build();
-            case RUNNING, PENDING -> Response.accepted(TaskView.of(task)).build();
+            case RUNNING, PENDING, SCHEDULED, BLOCKED -> Response.accepted(TaskView.of(task)).build();
             default -> Problem.of(Response.Status.CONFLICT, "Task already finished",
-                    "task " + id + " is " + after.get().value() + "; only pending or running tasks can be cancelled");
+                    "task " + id + " is " + after.get().value() + "; only tasks that wait or run can be cancelled");
         };
     }
 

@@ -38,14 +38,28 @@ public class TaskQueue {
     // Stores one submission and tells listening nodes, in one statement (the NOTIFY is delivered when the
     // transaction commits; repeated ones in a batch's transaction collapse into one). A repeated idempotency key
     // stores nothing and the first task is returned instead.
+    // A task that waits for others is stored blocked, with the number of them that have not completed yet.
     private static final String INSERT = """
             WITH stored AS (
                 INSERT INTO agent_tasks (executor, prompt, priority, max_attempts, timeout_seconds, options, idempotency_key,
-                                         submitted_by)
-                VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)
+                                         submitted_by, concurrency_key, status, waiting_for)
+                VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, CASE WHEN ? > 0 THEN 'blocked' ELSE 'pending' END, ?)
                 ON CONFLICT (idempotency_key) DO NOTHING
-                RETURNING id)
-            SELECT id, pg_notify('agent_turbo_tasks', '') FROM stored
+                RETURNING id, status)
+            SELECT id, CASE WHEN status = 'pending' THEN pg_notify('agent_turbo_tasks', '') END FROM stored
+            """;
+
+    // The tasks a new task waits for, locked until the submission commits (a dependency that finishes meanwhile
+    // waits for it, so its trigger sees the new task's edges) and marked as having dependents.
+    private static final String LOCK_DEPENDENCIES = """
+            UPDATE agent_tasks SET has_dependents = true
+             WHERE id = ANY(?::bigint[])
+            RETURNING id, status
+            """;
+
+    private static final String INSERT_DEPENDENCIES = """
+            INSERT INTO task_dependencies (task_id, depends_on, satisfied)
+            SELECT ?, d.id, d.met FROM unnest(?::bigint[], ?::boolean[]) AS d(id, met)
             """;
 
     private static final String FIND_BY_KEY = """
@@ -68,18 +82,23 @@ public class TaskQueue {
 
     // A user's retry: a finished task (completed, failed or cancelled) runs again, same id, as further attempts with
     // as many attempts as it was submitted with. Its output and the history of its attempts stay; cost and tokens
-    // go on adding up (they are what was paid). Nothing happens to a task that is not finished.
+    // go on adding up (they are what was paid). A task that still waits for dependencies is blocked again; one that
+    // waits for a failed or cancelled task is not retried (it could never run). Nothing happens to a task that is
+    // not finished.
     private static final String RETRY = """
             WITH target AS (SELECT id, status AS was FROM agent_tasks WHERE id = ? FOR UPDATE)
             UPDATE agent_tasks t
-               SET status = 'pending', run_after = now(), cancel_requested = false,
+               SET status = CASE WHEN t.waiting_for > 0 THEN 'blocked' ELSE 'pending' END,
+                   run_after = now(), cancel_requested = false,
                    attempts_per_run = coalesce(t.attempts_per_run, t.max_attempts),
                    max_attempts = t.attempt + coalesce(t.attempts_per_run, t.max_attempts),
                    retried = t.retried + 1, completed_at = NULL, assigned_worker_id = NULL, slot = NULL,
                    result = NULL, error = NULL, exit_code = NULL
               FROM target
              WHERE t.id = target.id AND t.status IN ('completed', 'failed', 'cancelled')
-            RETURNING target.was, pg_notify('agent_turbo_tasks', '')
+               AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN agent_tasks p ON p.id = d.depends_on
+                                WHERE d.task_id = t.id AND NOT d.satisfied AND p.status IN ('failed', 'cancelled'))
+            RETURNING target.was, t.status, CASE WHEN t.status = 'pending' THEN pg_notify('agent_turbo_tasks', '') END
             """;
 
     private static final String STATUS_OF = "SELECT status FROM agent_tasks WHERE id = ?";
@@ -98,10 +117,17 @@ public class TaskQueue {
         this.dataSource = dataSource;
     }
 
-    /** Stores one task; the row is committed when this returns. */
+    /**
+     * Stores one task; the row is committed when this returns.
+     *
+     * @throws InvalidTaskException when a task it depends on does not exist, failed or was cancelled (nothing stored)
+     */
     public Submitted submit(NewTask task) {
+        if (task.hasDependencies()) {
+            return submitAll(List.of(task)).get(0);
+        }
         try (Connection c = dataSource.getConnection(); PreparedStatement insert = c.prepareStatement(INSERT)) {
-            Submitted stored = insertOne(c, insert, task); // one statement: committed on its own
+            Submitted stored = insertOne(c, insert, task, 0); // one statement: committed on its own
             logSubmitted(List.of(stored));
             countSubmitted(List.of(task), List.of(stored));
             return stored;
@@ -110,17 +136,32 @@ public class TaskQueue {
         }
     }
 
-    /** Stores the tasks in one transaction: all of them or, on any error, none. */
+    /**
+     * Stores the tasks in one transaction: all of them or, on any error, none. Items that wait for other items of
+     * the batch are stored after them (the batch has no cycle: {@link TaskRequests} refuses those).
+     *
+     * @return what became of each task, in the order given
+     * @throws InvalidTaskException when a task that one of them depends on does not exist, failed or was cancelled
+     */
     public List<Submitted> submitAll(List<NewTask> tasks) {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                List<Submitted> stored = new ArrayList<>(tasks.size());
+                Submitted[] byItem = new Submitted[tasks.size()];
+                List<String> problems = new ArrayList<>();
                 try (PreparedStatement insert = c.prepareStatement(INSERT)) {
-                    for (NewTask task : tasks) {
-                        stored.add(insertOne(c, insert, task));
+                    for (int i : TaskRequests.storeOrder(tasks)) {
+                        NewTask task = tasks.get(i);
+                        String at = tasks.size() > 1 || !task.dependsOnItems().isEmpty() ? "[" + i + "]." : "";
+                        byItem[i] = task.hasDependencies()
+                                ? insertWaiting(c, insert, task, byItem, at, problems)
+                                : insertOne(c, insert, task, 0);
                     }
                 }
+                if (!problems.isEmpty()) {
+                    throw new InvalidTaskException(problems);
+                }
+                List<Submitted> stored = List.of(byItem);
                 c.commit();
                 logSubmitted(stored);
                 countSubmitted(tasks, stored);
@@ -153,11 +194,64 @@ public class TaskQueue {
     }
 
     private static void logSubmitted(List<Submitted> stored) {
-        stored.stream().filter(Submitted::created).forEach(s ->
+        stored.stream().filter(s -> s.created() && !s.blocked()).forEach(s ->
                 log(LOG, Level.INFO, s.id(), null, 0, "new", TaskStatus.PENDING.value(), "submitted"));
     }
 
-    private static Submitted insertOne(Connection c, PreparedStatement insert, NewTask task) throws SQLException {
+    /**
+     * Stores a task that waits for others: locks them, refuses those that do not exist, failed or were cancelled
+     * (adding the problem; null is returned), and stores the task blocked while any has not completed.
+     */
+    private static Submitted insertWaiting(Connection c, PreparedStatement insert, NewTask task, Submitted[] byItem,
+                                           String at, List<String> problems) throws SQLException {
+        java.util.LinkedHashSet<Long> ids = new java.util.LinkedHashSet<>(task.dependsOn());
+        for (int item : task.dependsOnItems()) {
+            if (byItem[item] == null) {
+                return null; // that item was refused: its problem is said already
+            }
+            ids.add(byItem[item].id());
+        }
+        Map<Long, String> status = new java.util.HashMap<>();
+        try (PreparedStatement lock = c.prepareStatement(LOCK_DEPENDENCIES)) {
+            lock.setArray(1, c.createArrayOf("bigint", ids.toArray()));
+            try (ResultSet rs = lock.executeQuery()) {
+                while (rs.next()) {
+                    status.put(rs.getLong(1), rs.getString(2));
+                }
+            }
+        }
+        int before = problems.size();
+        for (long id : task.dependsOn()) {
+            String s = status.get(id);
+            if (s == null) {
+                problems.add(at + "dependsOn: task " + id + " does not exist");
+            } else if (s.equals("failed") || s.equals("cancelled")) {
+                problems.add(at + "dependsOn: task " + id + " " + s + ", so this task could never run; retry task "
+                        + id + " first, or leave it out");
+            }
+        }
+        if (problems.size() > before) {
+            return null;
+        }
+        List<Long> open = ids.stream().filter(id -> !"completed".equals(status.get(id))).toList();
+        Submitted stored = insertOne(c, insert, task, open.size());
+        if (stored.created()) {
+            try (PreparedStatement edges = c.prepareStatement(INSERT_DEPENDENCIES)) {
+                edges.setLong(1, stored.id());
+                edges.setArray(2, c.createArrayOf("bigint", ids.toArray()));
+                edges.setArray(3, c.createArrayOf("boolean", ids.stream().map(id -> !open.contains(id)).toArray()));
+                edges.executeUpdate();
+            }
+            if (!open.isEmpty()) {
+                log(LOG, Level.INFO, stored.id(), null, 0, "new", TaskStatus.BLOCKED.value(),
+                        "waits for tasks " + open.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")));
+            }
+        }
+        return stored;
+    }
+
+    private static Submitted insertOne(Connection c, PreparedStatement insert, NewTask task, int waitingFor)
+            throws SQLException {
         insert.setString(1, task.executor());
         insert.setString(2, task.prompt());
         insert.setInt(3, task.priority());
@@ -166,9 +260,12 @@ public class TaskQueue {
         insert.setString(6, task.optionsJson());
         insert.setString(7, task.idempotencyKey());
         insert.setString(8, task.submittedBy());
+        insert.setString(9, task.concurrencyKey());
+        insert.setInt(10, waitingFor);
+        insert.setInt(11, waitingFor);
         try (ResultSet rs = insert.executeQuery()) {
             if (rs.next()) {
-                return new Submitted(rs.getLong(1), true);
+                return new Submitted(rs.getLong(1), true, waitingFor > 0);
             }
         }
         try (PreparedStatement find = c.prepareStatement(FIND_BY_KEY)) {
@@ -225,8 +322,8 @@ public class TaskQueue {
      * A user's retry of a finished task: it runs again as a new attempt of the same task (same id, its output and
      * attempts kept).
      *
-     * @return true when it was queued again; false when it is not finished (nothing changes); empty when no task
-     * has this id
+     * @return true when it was queued again (or blocked again, waiting for its dependencies); false when it is not
+     * finished, or waits for a task that failed or was cancelled (nothing changes); empty when no task has this id
      */
     public Optional<Boolean> retry(long id) {
         try (Connection c = dataSource.getConnection()) {
@@ -235,7 +332,7 @@ public class TaskQueue {
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
                         String was = rs.getString(1);
-                        log(LOG, Level.INFO, id, null, 0, was, "pending", "retried by user");
+                        log(LOG, Level.INFO, id, null, 0, was, rs.getString(2), "retried by user");
                         return Optional.of(true);
                     }
                 }

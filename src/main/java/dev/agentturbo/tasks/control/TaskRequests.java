@@ -48,7 +48,7 @@ public class TaskRequests {
      */
     public NewTask accept(TaskRequest request, String headerKey, boolean privileged) {
         List<String> problems = new ArrayList<>();
-        NewTask task = task(request, "", headerKey, privileged, problems);
+        NewTask task = task(request, "", headerKey, privileged, -1, problems);
         if (!problems.isEmpty()) {
             throw new InvalidTaskException(problems);
         }
@@ -66,11 +66,14 @@ public class TaskRequests {
         Set<String> keys = new HashSet<>();
         for (int i = 0; i < requests.size(); i++) {
             String at = "[" + i + "].";
-            NewTask task = task(requests.get(i), at, null, privileged, problems);
+            NewTask task = task(requests.get(i), at, null, privileged, requests.size(), problems);
             if (task != null && task.idempotencyKey() != null && !keys.add(task.idempotencyKey())) {
                 problems.add(at + "idempotencyKey '" + task.idempotencyKey() + "' appears twice in this batch");
             }
             tasks.add(task);
+        }
+        if (problems.isEmpty()) {
+            cycle(tasks).ifPresent(problems::add);
         }
         if (!problems.isEmpty()) {
             throw new InvalidTaskException(problems);
@@ -78,8 +81,122 @@ public class TaskRequests {
         return tasks;
     }
 
-    private NewTask task(TaskRequest r, String at, String headerKey, boolean privileged, List<String> problems) {
+    /** A cycle among the items of a batch, in words; empty when they can be ordered. */
+    static java.util.Optional<String> cycle(List<NewTask> batch) {
+        int[] state = new int[batch.size()]; // 0 not seen, 1 on the path, 2 done
+        java.util.Deque<Integer> path = new java.util.ArrayDeque<>();
+        for (int start = 0; start < batch.size(); start++) {
+            java.util.Optional<String> found = visit(batch, start, state, path);
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    private static java.util.Optional<String> visit(List<NewTask> batch, int item, int[] state,
+                                                    java.util.Deque<Integer> path) {
+        if (state[item] == 2) {
+            return java.util.Optional.empty();
+        }
+        if (state[item] == 1) {
+            List<Integer> loop = new ArrayList<>(path);
+            java.util.Collections.reverse(loop);
+            loop = new ArrayList<>(loop.subList(loop.indexOf(item), loop.size()));
+            loop.add(item);
+            return java.util.Optional.of("[" + loop.get(0) + "].dependsOn: items " + String.join(" → ",
+                    loop.stream().map(i -> "#" + i).toList()) + " wait for each other in a cycle, so none could"
+                    + " ever run; remove one of these dependencies");
+        }
+        state[item] = 1;
+        path.push(item);
+        for (int next : batch.get(item).dependsOnItems()) {
+            java.util.Optional<String> found = visit(batch, next, state, path);
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        path.pop();
+        state[item] = 2;
+        return java.util.Optional.empty();
+    }
+
+    /** The order to store a batch in: every item after the items it waits for (the batch has no cycle). */
+    public static List<Integer> storeOrder(List<NewTask> batch) {
+        List<Integer> order = new ArrayList<>();
+        boolean[] placed = new boolean[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            place(batch, i, placed, order);
+        }
+        return order;
+    }
+
+    private static void place(List<NewTask> batch, int item, boolean[] placed, List<Integer> order) {
+        if (placed[item]) {
+            return;
+        }
+        placed[item] = true;
+        for (int before : batch.get(item).dependsOnItems()) {
+            place(batch, before, placed, order);
+        }
+        order.add(item);
+    }
+
+    /**
+     * The dependencies: task ids (whole numbers), and in a batch of {@code batchSize} items (-1: not a batch) items
+     * of it as "#N"; each at most once.
+     */
+    private static void dependencies(jakarta.json.JsonArray refs, String at, int batchSize, int self, List<Long> ids,
+                                     List<Integer> items, List<String> problems) {
+        if (refs == null) {
+            return;
+        }
+        if (refs.size() > SubmissionLimits.MAX_DEPENDENCIES) {
+            problems.add(at + "dependsOn names " + refs.size() + " tasks; the limit is "
+                    + SubmissionLimits.MAX_DEPENDENCIES);
+            return;
+        }
+        for (JsonValue ref : refs) {
+            if (ref instanceof jakarta.json.JsonNumber n && n.isIntegral() && n.bigIntegerValue().bitLength() < 64
+                    && n.longValue() > 0) {
+                if (!ids.contains(n.longValue())) {
+                    ids.add(n.longValue());
+                }
+            } else if (ref instanceof jakarta.json.JsonString s && s.getString().matches("#[0-9]{1,9}")) {
+                int item = Integer.parseInt(s.getString().substring(1));
+                if (batchSize < 0) {
+                    problems.add(at + "dependsOn '" + s.getString() + "' names an item of a batch; this is a single"
+                            + " task: name task ids, or submit the tasks together to POST /api/tasks/batch");
+                } else if (item >= batchSize) {
+                    problems.add(at + "dependsOn '" + s.getString() + "' names no item: the batch has items #0 to #"
+                            + (batchSize - 1));
+                } else if (item == self) {
+                    problems.add(at + "dependsOn '" + s.getString() + "' is this task itself; a task cannot wait"
+                            + " for itself");
+                } else if (!items.contains(item)) {
+                    items.add(item);
+                }
+            } else {
+                problems.add(at + "dependsOn entries must be task ids (whole numbers from 1)"
+                        + (batchSize < 0 ? "" : " or \"#N\" for item N of this batch") + ", not " + ref);
+            }
+        }
+    }
+
+    private NewTask task(TaskRequest r, String at, String headerKey, boolean privileged, int batchSize,
+                         List<String> problems) {
         int before = problems.size();
+        List<Long> dependsOn = new ArrayList<>();
+        List<Integer> dependsOnItems = new ArrayList<>();
+        int self = batchSize < 0 ? -1 : Integer.parseInt(at.substring(1, at.indexOf(']')));
+        dependencies(r.dependsOn(), at, batchSize, self, dependsOn, dependsOnItems, problems);
+        String concurrencyKey = r.concurrencyKey();
+        if (concurrencyKey != null && (concurrencyKey.isBlank() || concurrencyKey.length() > SubmissionLimits.MAX_KEY_CHARS)) {
+            problems.add(at + "concurrencyKey must have 1 to " + SubmissionLimits.MAX_KEY_CHARS + " characters and not"
+                    + " be blank");
+        } else if (concurrencyKey != null && concurrencyKey.chars().anyMatch(Character::isISOControl)) {
+            problems.add(at + "concurrencyKey must not contain control characters");
+        }
         for (String problem : Violations.problems(validator.validate(r))) {
             problems.add(at + problem);
         }
@@ -118,6 +235,7 @@ public class TaskRequests {
             return null;
         }
         return new NewTask(executor, r.prompt(), r.priority() == null ? 0 : r.priority(),
-                r.maxAttempts() == null ? limits.defaultMaxAttempts() : r.maxAttempts(), timeout, optionsJson, key);
+                r.maxAttempts() == null ? limits.defaultMaxAttempts() : r.maxAttempts(), timeout, optionsJson, key)
+                .keyed(concurrencyKey).after(dependsOn, dependsOnItems);
     }
 }

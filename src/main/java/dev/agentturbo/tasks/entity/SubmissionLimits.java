@@ -17,4 +17,6 @@ public record SubmissionLimits(int maxPromptChars, int maxBatchSize, int maxOpti
     public static final String ATTEMPTS_RANGE = "must be from 1 to " + MAX_ATTEMPTS + ", not ${validatedValue}";
     /** The longest idempotency key. */
     public static final int MAX_KEY_CHARS = 200;
+    /** The most tasks one task may wait for. */
+    public static final int MAX_DEPENDENCIES = 100;
 }

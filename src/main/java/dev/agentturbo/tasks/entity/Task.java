@@ -62,6 +62,10 @@ public class Task {
     private String sessionId;
     @Column(name = "submitted_by")
     private String submittedBy;
+    @Column(name = "concurrency_key")
+    private String concurrencyKey;
+    @Column(name = "waiting_for")
+    private int waitingFor;
 
     protected Task() {
     }
@@ -69,6 +73,16 @@ public class Task {
     /** Who submitted the task ({@code token:<name>}, {@code user:<name>}, {@code bootstrap}). */
     public String getSubmittedBy() {
         return submittedBy;
+    }
+
+    /** Null when the task may run beside any other. */
+    public String getConcurrencyKey() {
+        return concurrencyKey;
+    }
+
+    /** How many of the tasks it depends on have not completed yet. */
+    public int getWaitingFor() {
+        return waitingFor;
     }
 
     public long getId() {

@@ -1,11 +1,13 @@
 package dev.agentturbo.tasks.entity;
 
 import dev.agentturbo.platform.JsonBody;
+import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /**
@@ -41,14 +43,21 @@ public record TaskRequest(
         JsonObject options,
         @Schema(description = "the same key again returns the first task instead of storing a new one (or send the"
                 + " Idempotency-Key header); 1 to 200 characters", example = "build-4711")
-        String idempotencyKey) {
+        String idempotencyKey,
+        @Schema(description = "tasks with the same key never run more at once, across the fleet, than the key's limit"
+                + " (agentturbo.concurrency.*; 1 unless configured); 1 to 200 characters", example = "repo:/srv/app")
+        String concurrencyKey,
+        @Schema(type = SchemaType.ARRAY, description = "the tasks it waits for: it runs only once all of them completed,"
+                + " and is cancelled when one fails or is cancelled. Task ids, or in a batch \"#N\" for item N of the"
+                + " same batch (counted from 0)", example = "[4711, \"#0\"]")
+        JsonArray dependsOn) {
 
     /**
      * Declared rather than implied, so that the components' constraints stay on the fields: on the parameters of
      * an implied constructor Payara's OpenAPI takes @Min and @Max for those of a JAX-RS parameter, and fails.
      */
     public TaskRequest(String prompt, String executor, Integer priority, Integer maxAttempts, Integer timeoutSeconds,
-                       JsonObject options, String idempotencyKey) {
+                       JsonObject options, String idempotencyKey, String concurrencyKey, JsonArray dependsOn) {
         this.prompt = prompt;
         this.executor = executor;
         this.priority = priority;
@@ -56,5 +65,7 @@ public record TaskRequest(
         this.timeoutSeconds = timeoutSeconds;
         this.options = options;
         this.idempotencyKey = idempotencyKey;
+        this.concurrencyKey = concurrencyKey;
+        this.dependsOn = dependsOn;
     }
 }

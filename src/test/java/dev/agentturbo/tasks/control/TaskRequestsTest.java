@@ -86,7 +86,7 @@ class TaskRequestsTest {
     void unknownFieldsAndValuesOfTheWrongKindAreReportedAtOnceBeforeTheRest() {
         assertProblems(() -> requests.one("""
                 {"prompt": 5, "priority": 5000, "maxAttempts": "3", "colour": "blue"}""", null),
-                "colour is not a task field; the fields are executor, idempotencyKey, maxAttempts, options, priority,"
+                "colour is not a task field; the fields are concurrencyKey, dependsOn, executor, idempotencyKey, maxAttempts, options, priority,"
                         + " prompt, timeoutSeconds", "prompt must be a string",
                 "maxAttempts must be a whole number from 1 to 20");
     }
@@ -159,5 +159,63 @@ class TaskRequestsTest {
             assertTrue(problems.stream().anyMatch(p -> p.contains(text)), () -> "no problem mentions '" + text + "': " + problems);
         }
         assertEquals(String.join("; ", problems), e.getMessage(), "the detail joins the problems");
+    }
+
+    // --- dependencies and concurrency keys ------------------------------------------------------------------------
+
+    @Test
+    void dependenciesAreTaskIdsAndInABatchItemsOfIt() {
+        NewTask one = requests.one("{\"prompt\": \"p\", \"dependsOn\": [12, 7, 12], \"concurrencyKey\": \"repo:/srv/app\"}", null);
+        assertEquals(List.of(12L, 7L), one.dependsOn(), "each once, in the order given");
+        assertEquals("repo:/srv/app", one.concurrencyKey());
+
+        List<NewTask> batch = requests.many("[{\"prompt\": \"a\"}, {\"prompt\": \"b\", \"dependsOn\": [\"#2\", 5]},"
+                + " {\"prompt\": \"c\", \"dependsOn\": [\"#0\"]}]");
+        assertEquals(List.of(2), batch.get(1).dependsOnItems());
+        assertEquals(List.of(5L), batch.get(1).dependsOn());
+        assertEquals(List.of(0, 2, 1), TaskRequests.storeOrder(batch), "every item after those it waits for");
+    }
+
+    @Test
+    void aCycleInABatchIsRefusedWithTheItemsThatFormIt() {
+        InvalidTaskException e = assertThrows(InvalidTaskException.class, () -> requests.many(
+                "[{\"prompt\": \"a\", \"dependsOn\": [\"#2\"]}, {\"prompt\": \"b\", \"dependsOn\": [\"#0\"]},"
+                        + " {\"prompt\": \"c\", \"dependsOn\": [\"#1\"]}]"));
+        assertEquals(List.of("[0].dependsOn: items #0 → #2 → #1 → #0 wait for each other in a cycle, so none could ever"
+                + " run; remove one of these dependencies"), e.problems());
+    }
+
+    @Test
+    void dependenciesThatCannotBeMetAreRefusedEachWithWhatToFix() {
+        InvalidTaskException single = assertThrows(InvalidTaskException.class, () -> requests.one(
+                "{\"prompt\": \"p\", \"dependsOn\": [\"#0\", 0, -3, 1.5, \"x\", null, 99999999999999999999]}", null));
+        assertEquals(List.of(
+                "dependsOn '#0' names an item of a batch; this is a single task: name task ids, or submit the tasks"
+                        + " together to POST /api/tasks/batch",
+                "dependsOn entries must be task ids (whole numbers from 1), not 0",
+                "dependsOn entries must be task ids (whole numbers from 1), not -3",
+                "dependsOn entries must be task ids (whole numbers from 1), not 1.5",
+                "dependsOn entries must be task ids (whole numbers from 1), not \"x\"",
+                "dependsOn entries must be task ids (whole numbers from 1), not null",
+                "dependsOn entries must be task ids (whole numbers from 1), not 99999999999999999999"), single.problems());
+
+        InvalidTaskException batch = assertThrows(InvalidTaskException.class, () -> requests.many(
+                "[{\"prompt\": \"a\", \"dependsOn\": [\"#0\"]}, {\"prompt\": \"b\", \"dependsOn\": [\"#5\"]}]"));
+        assertEquals(List.of("[0].dependsOn '#0' is this task itself; a task cannot wait for itself",
+                "[1].dependsOn '#5' names no item: the batch has items #0 to #1"), batch.problems());
+
+        assertProblems(() -> requests.one("{\"prompt\": \"p\", \"dependsOn\": 5}", null), "dependsOn must be an array");
+    }
+
+    @Test
+    void aConcurrencyKeyMustBeAShortLineOfText() {
+        for (String key : List.of("\"\"", "\"   \"", "\"" + "k".repeat(201) + "\"")) {
+            InvalidTaskException e = assertThrows(InvalidTaskException.class, () -> requests.one(
+                    "{\"prompt\": \"p\", \"concurrencyKey\": " + key + "}", null));
+            assertEquals(List.of("concurrencyKey must have 1 to 200 characters and not be blank"), e.problems());
+        }
+        InvalidTaskException control = assertThrows(InvalidTaskException.class, () -> requests.one(
+                "{\"prompt\": \"p\", \"concurrencyKey\": \"a\\nb\"}", null));
+        assertEquals(List.of("concurrencyKey must not contain control characters"), control.problems());
     }
 }
