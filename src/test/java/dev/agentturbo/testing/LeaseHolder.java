@@ -20,11 +20,17 @@ import java.util.stream.IntStream;
  */
 public final class LeaseHolder implements AutoCloseable {
 
-    private final TaskLeases leases = new TaskLeases();
+    private final TaskLeases leases;
     private final Connection connection;
     private final String workerId;
 
     public LeaseHolder(DataSource db, String workerId) {
+        this(db, workerId, dev.agentturbo.tasks.entity.ConcurrencyLimits.DEFAULT);
+    }
+
+    /** @param limits how many tasks of one concurrency key may run at once */
+    public LeaseHolder(DataSource db, String workerId, dev.agentturbo.tasks.entity.ConcurrencyLimits limits) {
+        this.leases = new TaskLeases(limits);
         this.workerId = workerId;
         try {
             this.connection = db.getConnection();

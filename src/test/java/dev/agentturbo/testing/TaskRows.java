@@ -90,7 +90,7 @@ public final class TaskRows {
     }
 
     public void deleteAll() {
-        update("TRUNCATE agent_tasks, task_output, task_attempts RESTART IDENTITY");
+        update("TRUNCATE agent_tasks, task_output, task_attempts, task_dependencies RESTART IDENTITY");
     }
 
     /** Polls until the condition holds; fails with the message when it does not within the timeout. */
