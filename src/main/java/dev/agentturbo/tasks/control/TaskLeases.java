@@ -311,6 +311,9 @@ public final class TaskLeases {
                             Duration.ofNanos(Math.max(0, (long) (rs.getDouble(10) * 1e9)))));
                 }
             }
+            // in the order of the slots, which is the claim order (most urgent first)
+            List<Integer> order = java.util.Arrays.stream(slots).boxed().toList();
+            claimed.sort(java.util.Comparator.comparingInt(t -> order.indexOf(t.slot())));
             return claimed;
         }
     }
