@@ -66,6 +66,9 @@ public class SubmitForm implements Serializable {
     private Integer maxAttempts;
     private Integer timeoutSeconds;
     private String idempotencyKey;
+    private String concurrencyKey;
+    private String dependsOn;
+    private boolean chain;
     // claude-cli
     private String model;
     private Integer maxTurns;
@@ -98,6 +101,7 @@ public class SubmitForm implements Serializable {
         priority = task.getPriority();
         maxAttempts = task.getMaxAttempts();
         timeoutSeconds = task.getTimeoutSeconds();
+        concurrencyKey = task.getConcurrencyKey();
         JsonObject options;
         try (JsonReader r = Json.createReader(new StringReader(task.getOptions() == null ? "{}" : task.getOptions()))) {
             options = r.readObject();
@@ -127,9 +131,17 @@ public class SubmitForm implements Serializable {
             List<Submitted> stored;
             if (batch) {
                 JsonArrayBuilder tasks = Json.createArrayBuilder();
+                int item = 0;
                 for (String line : (prompt == null ? "" : prompt).split("\\R")) {
                     if (!line.isBlank()) {
-                        tasks.add(json(line.strip()));
+                        JsonObjectBuilder task = json(line.strip());
+                        if (chain && item > 0) {
+                            JsonArrayBuilder after = dependencies();
+                            after.add("#" + (item - 1));
+                            task.add("dependsOn", after);
+                        }
+                        tasks.add(task);
+                        item++;
                     }
                 }
                 List<NewTask> many = requests.acceptAll(JsonBodies.many(bytes(tasks.build().toString()),
@@ -159,6 +171,23 @@ public class SubmitForm implements Serializable {
         }
     }
 
+    /** The task ids typed into "Waits for" (commas or spaces between them), as the API's dependsOn. */
+    private JsonArrayBuilder dependencies() {
+        JsonArrayBuilder ids = Json.createArrayBuilder();
+        for (String id : (dependsOn == null ? "" : dependsOn).split("[,\\s]+")) {
+            if (id.isBlank()) {
+                continue;
+            }
+            String digits = id.strip().replaceFirst("^#", "");
+            try {
+                ids.add(Long.parseLong(digits));
+            } catch (NumberFormatException e) {
+                ids.add(id.strip()); // the API's message says what an entry must be
+            }
+        }
+        return ids;
+    }
+
     /** The task as the API's JSON: only the fields the form filled in, the options of the chosen executor. */
     JsonObjectBuilder json(String text) {
         JsonObjectBuilder o = Json.createObjectBuilder();
@@ -179,6 +208,12 @@ public class SubmitForm implements Serializable {
         }
         if (!batch && idempotencyKey != null && !idempotencyKey.isBlank()) {
             o.add("idempotencyKey", idempotencyKey);
+        }
+        if (concurrencyKey != null && !concurrencyKey.isBlank()) {
+            o.add("concurrencyKey", concurrencyKey);
+        }
+        if (dependsOn != null && !dependsOn.isBlank()) {
+            o.add("dependsOn", dependencies());
         }
         JsonObjectBuilder options = Json.createObjectBuilder();
         switch (executor == null ? "" : executor) {
@@ -332,6 +367,31 @@ public class SubmitForm implements Serializable {
 
     public void setIdempotencyKey(String idempotencyKey) {
         this.idempotencyKey = idempotencyKey;
+    }
+
+    public String getConcurrencyKey() {
+        return concurrencyKey;
+    }
+
+    public void setConcurrencyKey(String concurrencyKey) {
+        this.concurrencyKey = concurrencyKey;
+    }
+
+    public String getDependsOn() {
+        return dependsOn;
+    }
+
+    public void setDependsOn(String dependsOn) {
+        this.dependsOn = dependsOn;
+    }
+
+    /** In a batch: each line waits for the line before it. */
+    public boolean isChain() {
+        return chain;
+    }
+
+    public void setChain(boolean chain) {
+        this.chain = chain;
     }
 
     public String getModel() {

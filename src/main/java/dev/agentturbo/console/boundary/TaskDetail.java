@@ -36,6 +36,8 @@ public class TaskDetail implements Serializable {
     TaskOutput output;
     @Inject
     TaskAttempts attempts;
+    @Inject
+    dev.agentturbo.tasks.control.TaskDependencies dependencies;
 
     /** Items read per poll, and the most the page keeps (the oldest go first; the API has them all). */
     static final int READ_LIMIT = 500;
@@ -44,6 +46,7 @@ public class TaskDetail implements Serializable {
     private Long id;
     private transient Task task;
     private transient List<Attempt> attemptList;
+    private transient List<dev.agentturbo.tasks.entity.Dependency> dependencyList;
     private final List<OutputTurn> conversation = new ArrayList<>();
     private long lastSeq;
     private int dropped;
@@ -56,6 +59,7 @@ public class TaskDetail implements Serializable {
     public void load() {
         task = id == null ? null : catalog.find(id).filter(caller::sees).orElse(null);
         attemptList = null;
+        dependencyList = null;
         if (task != null) {
             readOutput();
         }
@@ -105,6 +109,14 @@ public class TaskDetail implements Serializable {
             attemptList = attempts.of(id);
         }
         return attemptList == null ? List.of() : attemptList;
+    }
+
+    /** The tasks this one waits for, with their status now; empty when it waits for none. */
+    public List<dev.agentturbo.tasks.entity.Dependency> getDependencies() {
+        if (dependencyList == null && isFound()) {
+            dependencyList = dependencies.of(id);
+        }
+        return dependencyList == null ? List.of() : dependencyList;
     }
 
     public void retry() {
