@@ -29,6 +29,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -198,6 +199,28 @@ class ConsoleIT {
         assertEquals("write the release notes", browser.findElement(By.id("submit:prompt")).getAttribute("value"));
         assertEquals("3", browser.findElement(By.id("submit:maxTurns_input")).getAttribute("value"));
         assertTrue(growl().contains("Copy of task " + submittedTask), growl());
+    }
+
+    @Test
+    @Order(45)
+    void aTaskPageShowsWhatTheTaskWaitsFor() throws Exception {
+        HttpResponse<String> first = node.post("/api/tasks", "{\"prompt\": \"migrate the schema\", \"executor\":"
+                + " \"simulated\", \"concurrencyKey\": \"repo:/srv/app\", \"options\": {\"durationMs\": 4000}}");
+        long before = json(first.body()).getJsonNumber("id").longValue();
+        HttpResponse<String> second = node.post("/api/tasks", "{\"prompt\": \"deploy\", \"executor\": \"simulated\","
+                + " \"dependsOn\": [" + before + "], \"options\": {\"durationMs\": 10}}");
+        assertEquals(201, second.statusCode(), second.body());
+        long after = json(second.body()).getJsonNumber("id").longValue();
+
+        browser.get(node.uri("/console/task.xhtml?id=" + after).toString());
+        await(d -> text(By.id("task-status")).equals("blocked"));
+        assertTrue(text(By.id("waits-for")).matches("task " + before + "\\s+(pending|running)\\s+\\(waiting\\)"),
+                text(By.id("waits-for")));
+        browser.findElement(By.cssSelector("#waits-for a.dependency")).click();
+        await(d -> text(By.cssSelector("main h1")).equals("Task " + before));
+        assertEquals("repo:/srv/app", text(By.id("concurrency-key")));
+        assertEquals("nothing", text(By.id("waits-for")));
+        awaitStatus(after, "completed");
     }
 
     @Test
