@@ -7,6 +7,7 @@
 #   payara/benchmark.sh                     every figure
 #   payara/benchmark.sh dispatchThroughput  one of: dispatchThroughput idleCost scaleOnPaper outputOfBusyAgents
 #                                                   claimsAfterAMillionTasks pickUpLatency tasksPageWith100000Tasks
+#                                                   claimsBesideAKeyBacklog
 #                                                   subscriptionWindow (the real claude program, installed by npm
 #                                                   into target/claude-cli on first use)
 set -euo pipefail

@@ -305,6 +305,117 @@ class EngineBenchmark {
         }
     }
 
+    // --- claims beside a backlog of one concurrency key -------------------------------------------------------------
+
+    /**
+     * A claim of one task without a key, on a table where 10,000 tasks wait for one busy key (one of it running, at
+     * its limit of 1) and 100 other keys each have one running and one waiting, against a table without keys; the
+     * two take turns. Then the claim of keyed work itself: the busy key's next task as soon as its running one ends.
+     */
+    @Test
+    @Order(9)
+    void claimsBesideAKeyBacklog() throws Exception {
+        try (TestDatabase plain = TestDatabase.create("bench_keys_plain");
+             TestDatabase backlog = TestDatabase.create("bench_keys_backlog")) {
+            DataSource ds = backlog.dataSource();
+            TaskRows rows = new TaskRows(ds);
+            rows.update("""
+                    INSERT INTO agent_tasks (executor, prompt, max_attempts, timeout_seconds, options, concurrency_key)
+                    SELECT 'simulated', 'busy ' || g, 1, 60, '{}', 'repo:/srv/busy' FROM generate_series(1, 10000) g""");
+            rows.update("""
+                    INSERT INTO agent_tasks (executor, prompt, max_attempts, timeout_seconds, options, concurrency_key)
+                    SELECT 'simulated', 'other ' || g, 1, 60, '{}', 'repo:/srv/other-' || (g % 100)
+                      FROM generate_series(1, 200) g""");
+            // one task of every key runs (and keeps its lease): each key is at its limit
+            rows.update("""
+                    UPDATE agent_tasks t SET status = 'running', attempt = 1, assigned_worker_id = 'holder',
+                           lease_token = nextval('agent_tasks_lease_token'), started_at = now(),
+                           lease_expires_at = now() + interval '1 day'
+                      FROM (SELECT min(id) AS id FROM agent_tasks GROUP BY concurrency_key) head
+                     WHERE t.id = head.id""");
+            rows.update("ANALYZE agent_tasks");
+            List<List<Double>> turns = alternateUnkeyed(plain.dataSource(), ds);
+            System.out.println("the keys' skip scan with 10,000 waiting for one key:\n" + keysPlan(ds));
+
+            // keyed work: the busy key's running task ends and the next claim takes the key's next task
+            TaskLeases leases = new TaskLeases();
+            List<Double> keyed = new ArrayList<>();
+            try (Connection c = ds.getConnection()) {
+                c.setAutoCommit(false);
+                rows.update("DELETE FROM agent_tasks WHERE status = 'pending' AND concurrency_key IS NULL");
+                for (int i = 0; i < 400; i++) {
+                    rows.update("UPDATE agent_tasks SET status = 'completed', completed_at = now()"
+                            + " WHERE status = 'running' AND concurrency_key = 'repo:/srv/busy'");
+                    long t0 = System.nanoTime();
+                    List<ClaimedTask> got = leases.claim(c, "probe", new int[]{1}, Duration.ofSeconds(30), List.of());
+                    c.commit();
+                    keyed.add((System.nanoTime() - t0) / 1e6);
+                    assertEquals(1, got.size(), "the busy key's next task");
+                }
+            }
+            bench("claims beside a backlog of one concurrency key (10,000 tasks waiting for a key at its limit, 100 more"
+                            + " keys at theirs), a claim of one task without a key (statement + commit), taking turns with a"
+                            + " table without keys: %s ms vs %s ms (median ratio %.2f); the busy key's next task once its"
+                            + " running one ended: %s ms",
+                    percentiles(turns.get(1)), percentiles(turns.get(0)), median(turns.get(1)) / median(turns.get(0)),
+                    percentiles(keyed));
+        }
+    }
+
+    /** Claim latencies of tasks without a key: 5 turns of 400 claims on each table. */
+    static List<List<Double>> alternateUnkeyed(DataSource a, DataSource b) throws SQLException {
+        List<Double> first = new ArrayList<>();
+        List<Double> second = new ArrayList<>();
+        for (int turn = 0; turn < 5; turn++) {
+            first.addAll(unkeyedClaimLatencies(a, 400));
+            second.addAll(unkeyedClaimLatencies(b, 400));
+        }
+        return List.of(first, second);
+    }
+
+    /** n claims of one task without a key (statement + commit), each completed right after, 1,000 more waiting. */
+    static List<Double> unkeyedClaimLatencies(DataSource ds, int n) throws SQLException {
+        new TaskRows(ds).update("DELETE FROM agent_tasks WHERE status = 'pending' AND concurrency_key IS NULL");
+        fill(ds, n + 1_000);
+        TaskLeases leases = new TaskLeases();
+        List<Double> ms = new ArrayList<>();
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            for (int i = 0; i < n; i++) {
+                long t0 = System.nanoTime();
+                List<ClaimedTask> got = leases.claim(c, "probe", new int[]{1}, Duration.ofSeconds(30), List.of());
+                c.commit();
+                ms.add((System.nanoTime() - t0) / 1e6);
+                assertTrue(got.get(0).optionsJson().contains("durationMs"), "a task without a key");
+                leases.record(c, List.of(new TaskLeases.Ending(got.get(0), Outcome.succeeded("ok", 0), Duration.ZERO)));
+                c.commit();
+            }
+        }
+        return ms;
+    }
+
+    /** The plan of the keys' skip scan, with the pages it reads. */
+    static String keysPlan(DataSource ds) throws SQLException {
+        StringBuilder out = new StringBuilder();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("""
+                EXPLAIN (ANALYZE, BUFFERS)
+                WITH RECURSIVE keys AS (
+                    (SELECT concurrency_key AS k FROM agent_tasks
+                      WHERE status = 'pending' AND concurrency_key IS NOT NULL ORDER BY concurrency_key LIMIT 1)
+                    UNION ALL
+                    SELECT (SELECT concurrency_key FROM agent_tasks
+                             WHERE status = 'pending' AND concurrency_key IS NOT NULL AND concurrency_key > keys.k
+                             ORDER BY concurrency_key LIMIT 1)
+                      FROM keys WHERE keys.k IS NOT NULL)
+                SELECT k, (SELECT count(*) FROM agent_tasks r WHERE r.status = 'running' AND r.concurrency_key = keys.k)
+                  FROM keys WHERE k IS NOT NULL""")) {
+            while (rs.next()) {
+                out.append("  ").append(rs.getString(1)).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
     /** Claim latencies of a fresh table and of the big one, 5 turns of 400 claims each. */
     static List<List<Double>> alternate(DataSource fresh, DataSource big) throws SQLException {
         List<Double> a = new ArrayList<>();

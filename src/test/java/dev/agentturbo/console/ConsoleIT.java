@@ -117,7 +117,7 @@ class ConsoleIT {
         await(d -> text(By.id("caller")).contains("user:admin (operator)"));
         assertEquals("Dashboard", text(By.cssSelector("main h1")));
         assertTrue(text(By.id("hosts")).contains("console-a"), "the node is listed: " + text(By.id("hosts")));
-        assertEquals(6, browser.findElements(By.cssSelector("#status-counts .tile")).size(), "a tile per status");
+        assertEquals(7, browser.findElements(By.cssSelector("#status-counts .tile")).size(), "a tile per status");
     }
 
     @Test
