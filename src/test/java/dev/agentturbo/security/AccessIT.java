@@ -156,6 +156,10 @@ class AccessIT {
         assertEquals(404, a.post("/api/tasks/" + theirs + "/cancel", "", TOKENS.get("submitter")).statusCode());
         assertEquals(404, a.post("/api/tasks/" + theirs + "/retry", "", TOKENS.get("submitter")).statusCode());
         assertEquals(404, a.get("/api/tasks/" + theirs + "/output", TOKENS.get("submitter")).statusCode());
+        var waitsForTheirs = a.post("/api/tasks", "{\"prompt\": \"after theirs\", \"dependsOn\": [" + theirs + "]}",
+                TOKENS.get("submitter"));
+        assertEquals(400, waitsForTheirs.statusCode(), "may wait only for its own tasks");
+        assertEquals("dependsOn: task " + theirs + " does not exist", json(waitsForTheirs.body()).getString("detail"));
         assertEquals("pending", json(a.get("/api/tasks/" + theirs).body()).getString("status"));
         List<String> listed = json(a.get("/api/tasks?limit=500", TOKENS.get("submitter")).body()).getJsonArray("items")
                 .stream().map(JsonValue::asJsonObject).map(t -> t.getString("submittedBy")).distinct().toList();

@@ -36,13 +36,19 @@ public final class TaskLeases {
 
     private static final Logger LOG = Logger.getLogger(TaskLeases.class.getName());
 
-    // The keys of pending keyed tasks that may start one more task now, each locked for this transaction (an
-    // advisory lock: a concurrent claimer passes the key over, no one waits). A skip scan of the keyed claim index
-    // reads each key once, however many tasks wait for it; a key's limit is that of the longest matching prefix
-    // (passed longest first). Keys already at their limit are not locked. The count here may be stale: the claim
-    // counts again, in a statement that starts after the locks were taken, so it sees every claim of those keys
-    // that committed before.
-    private static final String LOCK_KEYS = """
+    // The node takes up to n of the most urgent ready tasks for its n free slots, in one statement: tasks without a
+    // key from the main claim index, and tasks of keys that have room. The keys with waiting tasks come from a skip
+    // scan of the keyed claim index (one probe per key, however many tasks wait for it; at most KEYS_SCANNED keys),
+    // each with its limit: that of the longest matching prefix (passed longest first), else the default. For up to
+    // n of them agent_turbo_key_room takes the key's advisory lock (a key another claimer holds is passed over, never
+    // waited for) and counts its running tasks in a fresh snapshot, which sees every claim of the key that committed
+    // before; as many of the key's most urgent tasks as it has room for are candidates. SKIP LOCKED lets concurrent
+    // claimers pass each other's rows, so each pending row goes to exactly one of them; each claimed row gets a new
+    // lease token (the fencing token) and slot number i of the array gets the i-th row. Executors paused for the
+    // node's credential (a usage limit until its reset) are passed over, and so are tasks this node gave back
+    // because they cannot run here. It also says how long each task waited since its submission (both times by the
+    // database's clock).
+    private static final String CLAIM = """
             WITH RECURSIVE keys AS (
                 (SELECT concurrency_key AS k, 1 AS depth FROM agent_tasks
                   WHERE status = 'pending' AND concurrency_key IS NOT NULL
@@ -52,30 +58,14 @@ public final class TaskLeases {
                          WHERE status = 'pending' AND concurrency_key IS NOT NULL AND concurrency_key > keys.k
                          ORDER BY concurrency_key LIMIT 1), keys.depth + 1
                   FROM keys WHERE keys.k IS NOT NULL AND keys.depth < ?),
-            limited AS (
-                SELECT k, coalesce((SELECT p.lim FROM unnest(?::text[], ?::int[]) WITH ORDINALITY AS p(prefix, lim, o)
-                                     WHERE starts_with(keys.k, p.prefix) ORDER BY p.o LIMIT 1), ?) AS lim
-                  FROM keys WHERE k IS NOT NULL)
-            SELECT k, lim FROM limited
-             WHERE CASE WHEN (SELECT count(*) FROM agent_tasks r
-                               WHERE r.status = 'running' AND r.concurrency_key = limited.k) < lim
-                        THEN pg_try_advisory_xact_lock(hashtextextended('agent_turbo_key:' || k, 0))
-                        ELSE false END
-             LIMIT ?
-            """;
-
-    // The node takes up to n of the most urgent ready tasks for its n free slots, in one statement: tasks without a
-    // key from the main claim index, and for each key this transaction locked, as many of its most urgent tasks as
-    // it has room for now. SKIP LOCKED lets concurrent claimers pass each other's rows, so each pending row goes to
-    // exactly one of them; each claimed row gets a new lease token (the fencing token) and slot number i of the
-    // array gets the i-th row. Executors paused for the node's credential (a usage limit until its reset) are
-    // passed over, and so are tasks this node gave back because they cannot run here. It also says how long each
-    // task waited since its submission (both times by the database's clock).
-    private static final String CLAIM = """
-            WITH room AS (
-                SELECT k, lim - (SELECT count(*) FROM agent_tasks r
-                                  WHERE r.status = 'running' AND r.concurrency_key = l.k) AS free
-                  FROM unnest(?::text[], ?::int[]) AS l(k, lim)),
+            room AS MATERIALIZED (
+                SELECT k, free FROM (
+                    SELECT k, agent_turbo_key_room(k, coalesce(
+                               (SELECT p.lim FROM unnest(?::text[], ?::int[]) WITH ORDINALITY AS p(prefix, lim, o)
+                                 WHERE starts_with(keys.k, p.prefix) ORDER BY p.o LIMIT 1), ?)) AS free
+                      FROM keys WHERE k IS NOT NULL) counted
+                 WHERE free > 0
+                 LIMIT ?),
             candidates AS (
                 SELECT id, priority FROM (
                     SELECT id, priority FROM agent_tasks
@@ -92,8 +82,7 @@ public final class TaskLeases {
                        AND executor <> ALL(?::text[]) AND (unable_workers IS NULL OR NOT ? = ANY(unable_workers))
                      ORDER BY priority DESC, id
                      LIMIT least(room.free, ?)
-                     FOR UPDATE SKIP LOCKED) keyed
-                 WHERE room.free > 0),
+                     FOR UPDATE SKIP LOCKED) keyed),
             next AS (
                 SELECT id, row_number() OVER (ORDER BY priority DESC, id) AS n
                   FROM candidates ORDER BY priority DESC, id LIMIT ?)
@@ -286,23 +275,24 @@ public final class TaskLeases {
      */
     public List<ClaimedTask> claim(Connection c, String workerId, int[] slots, Duration lease, Collection<String> paused)
             throws SQLException {
-        List<String> keys = new ArrayList<>();
-        List<Integer> limits = new ArrayList<>();
-        lockKeys(c, slots.length, keys, limits);
         Array skip = c.createArrayOf("text", paused.toArray());
+        List<Map.Entry<String, Integer>> prefixes = concurrency.longestFirst();
         try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
-            ps.setArray(1, c.createArrayOf("text", keys.toArray()));
-            ps.setArray(2, c.createArrayOf("integer", limits.toArray()));
-            ps.setArray(3, skip);
-            ps.setString(4, workerId);
+            ps.setInt(1, KEYS_SCANNED);
+            ps.setArray(2, c.createArrayOf("text", prefixes.stream().map(Map.Entry::getKey).toArray()));
+            ps.setArray(3, c.createArrayOf("integer", prefixes.stream().map(Map.Entry::getValue).toArray()));
+            ps.setInt(4, concurrency.defaultLimit());
             ps.setInt(5, slots.length);
             ps.setArray(6, skip);
             ps.setString(7, workerId);
             ps.setInt(8, slots.length);
-            ps.setInt(9, slots.length);
+            ps.setArray(9, skip);
             ps.setString(10, workerId);
-            ps.setArray(11, c.createArrayOf("integer", java.util.Arrays.stream(slots).boxed().toArray()));
-            ps.setLong(12, lease.toSeconds());
+            ps.setInt(11, slots.length);
+            ps.setInt(12, slots.length);
+            ps.setString(13, workerId);
+            ps.setArray(14, c.createArrayOf("integer", java.util.Arrays.stream(slots).boxed().toArray()));
+            ps.setLong(15, lease.toSeconds());
             List<ClaimedTask> claimed = new ArrayList<>(slots.length);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -315,24 +305,6 @@ public final class TaskLeases {
             List<Integer> order = java.util.Arrays.stream(slots).boxed().toList();
             claimed.sort(java.util.Comparator.comparingInt(t -> order.indexOf(t.slot())));
             return claimed;
-        }
-    }
-
-    /** Locks up to {@code max} keys that have waiting tasks and room for one more; adds them and their limits. */
-    private void lockKeys(Connection c, int max, List<String> keys, List<Integer> limits) throws SQLException {
-        List<Map.Entry<String, Integer>> prefixes = concurrency.longestFirst();
-        try (PreparedStatement ps = c.prepareStatement(LOCK_KEYS)) {
-            ps.setInt(1, KEYS_SCANNED);
-            ps.setArray(2, c.createArrayOf("text", prefixes.stream().map(Map.Entry::getKey).toArray()));
-            ps.setArray(3, c.createArrayOf("integer", prefixes.stream().map(Map.Entry::getValue).toArray()));
-            ps.setInt(4, concurrency.defaultLimit());
-            ps.setInt(5, max);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    keys.add(rs.getString(1));
-                    limits.add(rs.getInt(2));
-                }
-            }
         }
     }
 
