@@ -37,17 +37,18 @@ CREATE INDEX agent_tasks_keyed_claim_order ON agent_tasks (concurrency_key, prio
 CREATE INDEX agent_tasks_running_keys ON agent_tasks (concurrency_key)
     WHERE status = 'running' AND concurrency_key IS NOT NULL;
 
--- Room for more running tasks of a key, for the claim: 0 when the key is at its limit or another claimer holds it.
--- It takes the key's advisory lock (held until the claim commits) and counts the key's running tasks after that.
--- VOLATILE, so each count takes a fresh snapshot: it sees every claim of the key that committed before the lock was
--- taken, even one that committed after the claim statement began; and none can commit until this one does.
+-- Room for more running tasks of a key, for the claim (which calls it only for keys that seemed to have room): 0
+-- when another claimer holds the key. It takes the key's advisory lock (held until the claim commits) and then
+-- counts the key's running tasks. VOLATILE, so the count takes a fresh snapshot: it sees every claim of the key that
+-- committed before the lock was taken, even one that committed after the claim statement began; and none can commit
+-- until this one does.
 CREATE FUNCTION agent_turbo_key_room(key text, key_limit integer) RETURNS integer LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
-    IF (SELECT count(*) FROM agent_tasks WHERE status = 'running' AND concurrency_key = key) >= key_limit
-       OR NOT pg_try_advisory_xact_lock(hashtextextended('agent_turbo_key:' || key, 0)) THEN
+    IF NOT pg_try_advisory_xact_lock(hashtextextended('agent_turbo_key:' || key, 0)) THEN
         RETURN 0;
     END IF;
-    RETURN key_limit - (SELECT count(*) FROM agent_tasks WHERE status = 'running' AND concurrency_key = key);
+    RETURN greatest(0, key_limit - (SELECT count(*) FROM agent_tasks
+                                     WHERE status = 'running' AND concurrency_key = key));
 END $$;
 
 CREATE TABLE task_dependencies (

@@ -40,9 +40,10 @@ public final class TaskLeases {
     // key from the main claim index, and tasks of keys that have room. The keys with waiting tasks come from a skip
     // scan of the keyed claim index (one probe per key, however many tasks wait for it; at most KEYS_SCANNED keys),
     // each with its limit: that of the longest matching prefix (passed longest first), else the default. For up to
-    // n of them agent_turbo_key_room takes the key's advisory lock (a key another claimer holds is passed over, never
-    // waited for) and counts its running tasks in a fresh snapshot, which sees every claim of the key that committed
-    // before; as many of the key's most urgent tasks as it has room for are candidates. SKIP LOCKED lets concurrent
+    // n of those that seem to have room by a count in the statement's snapshot, agent_turbo_key_room takes the key's
+    // advisory lock (a key another claimer holds is passed over, never waited for) and counts its running tasks
+    // again in a fresh snapshot, which sees every claim of the key that committed before; as many of the key's most
+    // urgent tasks as it has room for are candidates. SKIP LOCKED lets concurrent
     // claimers pass each other's rows, so each pending row goes to exactly one of them; each claimed row gets a new
     // lease token (the fencing token) and slot number i of the array gets the i-th row. Executors paused for the
     // node's credential (a usage limit until its reset) are passed over, and so are tasks this node gave back
@@ -58,12 +59,17 @@ public final class TaskLeases {
                          WHERE status = 'pending' AND concurrency_key IS NOT NULL AND concurrency_key > keys.k
                          ORDER BY concurrency_key LIMIT 1), keys.depth + 1
                   FROM keys WHERE keys.k IS NOT NULL AND keys.depth < ?),
+            limited AS (
+                SELECT k, coalesce((SELECT p.lim FROM unnest(?::text[], ?::int[]) WITH ORDINALITY AS p(prefix, lim, o)
+                                     WHERE starts_with(keys.k, p.prefix) ORDER BY p.o LIMIT 1), ?) AS lim
+                  FROM keys WHERE k IS NOT NULL),
             room AS MATERIALIZED (
                 SELECT k, free FROM (
-                    SELECT k, agent_turbo_key_room(k, coalesce(
-                               (SELECT p.lim FROM unnest(?::text[], ?::int[]) WITH ORDINALITY AS p(prefix, lim, o)
-                                 WHERE starts_with(keys.k, p.prefix) ORDER BY p.o LIMIT 1), ?)) AS free
-                      FROM keys WHERE k IS NOT NULL) counted
+                    SELECT k, agent_turbo_key_room(k, lim) AS free FROM (
+                        SELECT k, lim FROM limited
+                         WHERE (SELECT count(*) FROM agent_tasks r
+                                 WHERE r.status = 'running' AND r.concurrency_key = limited.k) < limited.lim
+                        OFFSET 0) seemingly) counted
                  WHERE free > 0
                  LIMIT ?),
             candidates AS (
