@@ -762,6 +762,8 @@ public final class Dispatcher {
             case RETRYABLE -> o.error() + ("scheduled".equals(to) ? " (retry in " + e.retryDelay().toMillis() + " ms)" : "");
             case USAGE_LIMITED -> "usage limit reached; resumes at " + o.resumeAt();
             case RATE_LIMITED, CREDENTIALS -> o.error() + " (attempt not counted)";
+            case NOT_HERE -> "pending".equals(to) ? o.error() + " (released for another node, attempt not counted)"
+                    : o.error();
             default -> o.error();
         };
         TaskQueue.log(LOG, Level.INFO, task, "running", to, reason);
