@@ -62,6 +62,9 @@ public class Task {
     private String sessionId;
     @Column(name = "submitted_by")
     private String submittedBy;
+    /** What the task's git worktree came to (JSON), for tasks that name a repository. */
+    @Column(name = "worktree")
+    private String worktree;
 
     protected Task() {
     }
@@ -69,6 +72,11 @@ public class Task {
     /** Who submitted the task ({@code token:<name>}, {@code user:<name>}, {@code bootstrap}). */
     public String getSubmittedBy() {
         return submittedBy;
+    }
+
+    /** What the task's git worktree came to, as a JSON object; null when it has none (yet). */
+    public String getWorktree() {
+        return worktree;
     }
 
     public long getId() {
