@@ -88,6 +88,12 @@ public final class GitWorktrees {
             throw new Refused(Outcome.notHere("repository '" + named + "' is not a git repository on this host ("
                     + common.err() + ")"));
         }
+        Git.Result top = git.run(repository, "rev-parse", "--show-toplevel");
+        boolean isTop = top.ok() && realOrSelf(Path.of(top.line())).equals(repository);
+        if (!isTop && !"true".equals(git.run(repository, "rev-parse", "--is-bare-repository").line())) {
+            throw new Refused(Outcome.notHere("repository '" + named + "' is not the top folder of a git repository"
+                    + " on this host" + (top.ok() ? " (it lies in " + top.line() + ")" : "")));
+        }
         Path gitDir = Path.of(common.line());
         String branch = run.options().getString("branch", "agent-turbo/task-" + id);
         Cleanup cleanup = run.options().containsKey("cleanup") ? Cleanup.of(run.options().getString("cleanup"))
@@ -186,6 +192,14 @@ public final class GitWorktrees {
             }
         }
         return p;
+    }
+
+    private static Path realOrSelf(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p;
+        }
     }
 
     private static boolean isEmptyFolder(Path path) throws IOException {
