@@ -665,7 +665,11 @@ public final class Dispatcher {
             limits(WorkerRegistry.activeLimits(c));
         }
         // an executor whose limit an ending or an agent of this very round met is not claimed again in it
-        Set<String> skip = pauses.skip(toWrite, round.signals());
+        Set<String> skip = new java.util.HashSet<>(pauses.skip(toWrite, round.signals()));
+        // a task this node just gave back because it cannot run it here is pending again in this very transaction:
+        // the claim below would take it straight back, and no other node would ever see it
+        toWrite.stream().filter(e -> e.outcome().kind() == Outcome.Kind.NOT_HERE)
+                .forEach(e -> skip.add(e.lease().task().executor()));
         List<ClaimedTask> claimed = List.of();
         if (!round.slots().isEmpty()) {
             int[] numbers = round.slots().stream().mapToInt(Slot::number).toArray();
