@@ -138,7 +138,11 @@ public final class GitWorktrees {
         Path file = path.resolveSibling("task-" + id + ".properties");
         Properties remembered = remembered(file);
         String base = remembered.getProperty("base");
-        if (base == null || !branch.equals(remembered.getProperty("branch"))) {
+        // what is remembered must be of this repository and branch: a task id of another database (one recreated)
+        // may have left a file of the same name
+        if (base == null || !branch.equals(remembered.getProperty("branch"))
+                || !repository.toString().equals(remembered.getProperty("repository"))
+                || !git.run(path, "merge-base", "--is-ancestor", base, "HEAD").ok()) {
             // the first attempt: the base named, else where the branch stood before the agent began
             base = baseRef == null ? commit(path, "HEAD") : commit(repository, baseRef);
             remembered.setProperty("repository", repository.toString());

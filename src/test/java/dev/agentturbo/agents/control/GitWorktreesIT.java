@@ -166,6 +166,15 @@ class GitWorktreesIT {
     }
 
     @Test
+    void whatAnotherRepositoryLeftUnderTheSameTaskIdIsNotTakenForTheBase() throws Exception {
+        Files.createDirectories(root);
+        Files.writeString(root.resolve("task-11.properties"), "repository=" + repo + "\nbranch=agent-turbo/task-11\n"
+                + "base=0123456789012345678901234567890123456789\n");
+        GitWorktrees.Prepared w = worktrees(Cleanup.KEEP).prepare(run(11, 1, 1, Map.of())).orElseThrow();
+        assertEquals(first, w.base());
+    }
+
+    @Test
     void branchAndBaseRefAreTheTasksToName() throws Exception {
         Files.writeString(repo.resolve("README"), "changed on main\n");
         git(repo, "commit", "-q", "-am", "second");
