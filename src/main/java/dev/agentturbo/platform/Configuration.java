@@ -75,7 +75,22 @@ public class Configuration {
                 config.getValue("agentturbo.anthropic.max-retries", Integer.class),
                 ModelPrices.parse(config.getOptionalValue("agentturbo.anthropic.prices", String.class).orElse("")));
         return new ExecutorSettings(config.getValue("agentturbo.claude.command", String.class), commands, sandbox, limits,
-                anthropic);
+                anthropic, worktrees());
+    }
+
+    private dev.agentturbo.agents.entity.WorktreeSettings worktrees() {
+        Path root = config.getOptionalValue("agentturbo.worktrees.root", String.class).filter(s -> !s.isBlank())
+                .map(Path::of).orElse(workRoot().resolve("worktrees")).toAbsolutePath().normalize();
+        String cleanup = config.getValue("agentturbo.worktrees.cleanup", String.class).strip();
+        dev.agentturbo.agents.entity.WorktreeSettings.Cleanup policy;
+        try {
+            policy = dev.agentturbo.agents.entity.WorktreeSettings.Cleanup.of(cleanup);
+        } catch (IllegalArgumentException e) {
+            LOG.severe(() -> "agentturbo.worktrees.cleanup: " + e.getMessage() + "; worktrees are kept");
+            policy = dev.agentturbo.agents.entity.WorktreeSettings.Cleanup.KEEP;
+        }
+        return new dev.agentturbo.agents.entity.WorktreeSettings(root, policy,
+                config.getValue("agentturbo.worktrees.commit-message", String.class));
     }
 
     /** A comma-separated key as a list; empty when not set. */

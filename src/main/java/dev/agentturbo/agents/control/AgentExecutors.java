@@ -31,6 +31,7 @@ public class AgentExecutors {
      */
     private Map<String, String> claudeEnvironment = Map.of();
     private Map<String, AgentExecutor> byName;
+    private GitWorktrees worktrees;
 
     protected AgentExecutors() {
     }
@@ -61,6 +62,12 @@ public class AgentExecutors {
             all.put(e.name(), e);
         }
         byName = Map.copyOf(all);
+        worktrees = new GitWorktrees(settings.worktrees(), confinement, new Git());
+    }
+
+    /** The git worktrees of tasks that name a repository. */
+    public GitWorktrees worktrees() {
+        return worktrees;
     }
 
     private Map<String, String> nodeEnvironment() {

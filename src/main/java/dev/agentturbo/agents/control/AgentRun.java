@@ -16,9 +16,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * @param slotHome a folder that belongs to this slot alone (the {@code claude} program's config lives there)
  * @param workRoot where tasks without a working directory of their own get one
+ * @param worktree the task's git worktree, where its agent works; null when the task names no repository
  */
 public record AgentRun(ClaimedTask task, JsonObject options, Path slotHome, Path workRoot, AgentOutput output,
-                       LimitSignal limits, AtomicReference<Runnable> stop, AtomicBoolean aborted) {
+                       LimitSignal limits, AtomicReference<Runnable> stop, AtomicBoolean aborted, Path worktree) {
 
     /** Looked up once: JsonProvider.provider() searches the class path on every call. */
     private static final JsonProvider JSON = JsonProvider.provider();
@@ -42,7 +43,12 @@ public record AgentRun(ClaimedTask task, JsonObject options, Path slotHome, Path
             options = reader.readObject();
         }
         return new AgentRun(task, options, slotHome, workRoot, output, limits, new AtomicReference<>(),
-                new AtomicBoolean());
+                new AtomicBoolean(), null);
+    }
+
+    /** The same run, its agent working in the task's git worktree. */
+    public AgentRun in(Path taskWorktree) {
+        return new AgentRun(task, options, slotHome, workRoot, output, limits, stop, aborted, taskWorktree);
     }
 
     /** Remembers the process this attempt started, so that {@link #abort()} can kill it. */

@@ -35,7 +35,8 @@ public final class AllowedCommand implements AgentExecutor {
 
     @Override
     public List<String> check(JsonObject options, boolean privileged) {
-        return OptionRules.of(NAME, options, "command", "args", "workingDirectory")
+        return OptionRules.of(NAME, options, "command", "args", "workingDirectory", "repository", "branch", "baseRef",
+                        "cleanup")
                 .require("command")
                 .string("command", 4096)
                 .check(!(options.get("command") instanceof jakarta.json.JsonString s) || allowed.contains(s.getString()),
@@ -44,6 +45,7 @@ public final class AllowedCommand implements AgentExecutor {
                                 + ")")
                 .strings("args")
                 .workingDirectory("workingDirectory", confinement)
+                .repository(confinement)
                 .problems();
     }
 

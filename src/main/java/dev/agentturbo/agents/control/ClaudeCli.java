@@ -128,7 +128,7 @@ public final class ClaudeCli implements AgentExecutor {
     @Override
     public List<String> check(JsonObject options, boolean privileged) {
         return OptionRules.of(NAME, options, "model", "maxTurns", "allowedTools", "permissionMode",
-                        "appendSystemPrompt", "workingDirectory")
+                        "appendSystemPrompt", "workingDirectory", "repository", "branch", "baseRef", "cleanup")
                 .string("model", 200)
                 .integer("maxTurns", 1, 10_000)
                 .strings("allowedTools")
@@ -139,6 +139,7 @@ public final class ClaudeCli implements AgentExecutor {
                         "options.appendSystemPrompt is too long for one program argument: at most " + MAX_ARGUMENT_BYTES
                                 + " bytes as UTF-8 (put long instructions in the prompt instead)")
                 .workingDirectory("workingDirectory", confinement)
+                .repository(confinement)
                 .problems();
     }
 

@@ -27,8 +27,13 @@ final class Confinement {
 
     /** Why this working directory is not allowed, or empty when it is. */
     Optional<String> refuse(String requested) {
+        return refuse(requested, "workingDirectory");
+    }
+
+    /** Why this folder is not allowed as the option named (a working directory, a repository), or empty. */
+    Optional<String> refuse(String requested, String option) {
         try {
-            real(Path.of(requested));
+            real(Path.of(requested), option);
             return Optional.empty();
         } catch (IllegalArgumentException e) {
             return Optional.of(e.getMessage());
@@ -41,8 +46,17 @@ final class Confinement {
      * @throws IllegalArgumentException saying why it may not
      */
     Path real(Path requested) {
+        return real(requested, "workingDirectory");
+    }
+
+    /**
+     * Where a task asking for this folder as the option named really works.
+     *
+     * @throws IllegalArgumentException saying why it may not
+     */
+    Path real(Path requested, String option) {
         if (!requested.isAbsolute()) {
-            throw new IllegalArgumentException("options.workingDirectory must be an absolute path, not '" + requested + "'");
+            throw new IllegalArgumentException("options." + option + " must be an absolute path, not '" + requested + "'");
         }
         Path normalized = requested.normalize();
         // the longest part that exists, with its symlinks resolved; the rest is created later, below it
@@ -56,16 +70,16 @@ final class Confinement {
         try {
             real = (existing == null ? normalized.getRoot() : existing.toRealPath()).resolve(rest).normalize();
         } catch (IOException e) {
-            throw new IllegalArgumentException("options.workingDirectory '" + requested + "' cannot be resolved ("
+            throw new IllegalArgumentException("options." + option + " '" + requested + "' cannot be resolved ("
                     + e.getMessage() + "); it must lie in " + roots());
         }
         Path work = realOrSelf(sandbox.workRoot());
         if (real.startsWith(work) && !real.startsWith(work.resolve("tasks"))) {
-            throw new IllegalArgumentException("options.workingDirectory '" + requested + "' lies in the node's work dir"
+            throw new IllegalArgumentException("options." + option + " '" + requested + "' lies in the node's work dir"
                     + " but not in its tasks folder " + work.resolve("tasks") + " (the slots' own folders are there)");
         }
         if (sandbox.allowedRoots().stream().map(Confinement::realOrSelf).noneMatch(real::startsWith)) {
-            throw new IllegalArgumentException("options.workingDirectory '" + requested + "'"
+            throw new IllegalArgumentException("options." + option + " '" + requested + "'"
                     + (real.equals(normalized) ? "" : " (really " + real + ")") + " must lie in " + roots()
                     + " (agentturbo.agents.allowed-roots)");
         }

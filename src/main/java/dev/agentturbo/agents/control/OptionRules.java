@@ -117,6 +117,40 @@ final class OptionRules {
         return this;
     }
 
+    /**
+     * A git repository to work in, in a worktree of the task's own ({@code repository}, with {@code branch},
+     * {@code baseRef} and {@code cleanup}), or a working directory: not both.
+     */
+    OptionRules repository(Confinement confinement) {
+        absolutePath("repository");
+        if (options.get("repository") instanceof JsonString s && s.getString().startsWith("/")
+                && s.getString().length() <= 4096) {
+            confinement.refuse(s.getString(), "repository").ifPresent(problems::add);
+        }
+        boolean hasRepository = options.containsKey("repository") && !options.isNull("repository");
+        if (hasRepository && options.containsKey("workingDirectory") && !options.isNull("workingDirectory")) {
+            problems.add("options.repository and options.workingDirectory exclude each other: with a repository the"
+                    + " agent works in a git worktree of the task's own; leave out workingDirectory");
+        }
+        for (String key : List.of("branch", "baseRef", "cleanup")) {
+            if (!hasRepository && options.containsKey(key) && !options.isNull(key)) {
+                problems.add("options." + key + " needs options.repository (the git repository the task works on)");
+            }
+        }
+        string("branch", 200);
+        if (options.get("branch") instanceof JsonString s && !s.getString().isBlank()) {
+            BranchName.problem(s.getString()).ifPresent(p -> problems.add("options.branch '" + s.getString()
+                    + "' is not a valid git branch name: it " + p));
+        }
+        string("baseRef", 200);
+        if (options.get("baseRef") instanceof JsonString s && !s.getString().isBlank()
+                && (s.getString().startsWith("-") || s.getString().chars().anyMatch(c -> c < 0x20 || c == ' '))) {
+            problems.add("options.baseRef '" + s.getString() + "' must name a commit (a branch, tag or commit id),"
+                    + " without spaces and not beginning with '-'");
+        }
+        return oneOf("cleanup", Set.copyOf(dev.agentturbo.agents.entity.WorktreeSettings.Cleanup.names()));
+    }
+
     /** A permission mode any submitter may ask for, or a privileged one if the submitter may. */
     OptionRules permissionMode(String key, dev.agentturbo.agents.entity.Sandbox sandbox, boolean privileged) {
         JsonValue v = options.get(key);

@@ -5,8 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Where a process-based executor runs a task: the folder the task names, checked again now that it runs (a symlink
- * may have changed since the submission), else one of its own under the node's tasks folder.
+ * Where a process-based executor runs a task: its git worktree when it names a repository; else the folder the task
+ * names, checked again now that it runs (a symlink may have changed since the submission), else one of its own under
+ * the node's tasks folder.
  */
 final class WorkingDirectory {
 
@@ -15,6 +16,9 @@ final class WorkingDirectory {
 
     /** @throws IllegalArgumentException when the named folder is not, or no longer, one a task may work in */
     static Path of(AgentRun run, Confinement confinement) {
+        if (run.worktree() != null) {
+            return run.worktree();
+        }
         String named = run.options().getString("workingDirectory", null);
         Path dir = named != null ? confinement.real(Path.of(named)) : run.workRoot().resolve("task-" + run.task().id());
         try {

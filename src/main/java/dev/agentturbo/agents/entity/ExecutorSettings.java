@@ -12,9 +12,16 @@ import java.util.List;
  * @param sandbox what an agent may reach
  * @param limits how much of an agent's output is kept
  * @param anthropic how the {@code anthropic-api} executor talks to the Messages API
+ * @param worktrees where and how tasks that name a repository get their git worktree
  */
 public record ExecutorSettings(String claudeCommand, List<String> allowedCommands, Sandbox sandbox,
-                               OutputLimits limits, AnthropicSettings anthropic) {
+                               OutputLimits limits, AnthropicSettings anthropic, WorktreeSettings worktrees) {
+
+    /** With the default worktree settings (under the sandbox's work dir). */
+    public ExecutorSettings(String claudeCommand, List<String> allowedCommands, Sandbox sandbox, OutputLimits limits,
+                            AnthropicSettings anthropic) {
+        this(claudeCommand, allowedCommands, sandbox, limits, anthropic, WorktreeSettings.of(sandbox.workRoot()));
+    }
 
     /** The default sandbox around the given work dir, the default output limits, the Messages API without prices. */
     public static ExecutorSettings of(String claudeCommand, List<String> allowedCommands, Path workRoot) {

@@ -139,6 +139,12 @@ public class TaskDetail implements Serializable {
         return task;
     }
 
+    /** The task's git worktree as its last attempt left it; null when it names no repository or has not run. */
+    public dev.agentturbo.tasks.boundary.WorktreeView getWorktree() {
+        Task t = getTask();
+        return t == null ? null : dev.agentturbo.tasks.boundary.WorktreeView.of(t.getWorktree());
+    }
+
     public boolean isFound() {
         return getTask() != null;
     }

@@ -21,7 +21,7 @@ import java.util.List;
 @JsonbPropertyOrder({"id", "status", "priority", "executor", "prompt", "options", "attempt", "maxAttempts",
         "timeoutSeconds", "cancelRequested", "idempotencyKey", "concurrencyKey", "dependsOn", "waitingFor", "workerId", "runAfter", "createdAt", "startedAt",
         "completedAt", "result", "error", "exitCode", "costUsd", "inputTokens", "outputTokens", "numTurns", "sessionId",
-        "submittedBy", "attempts"})
+        "submittedBy", "worktree", "attempts"})
 @Schema(name = "Task", description = "A task with its outcome; null fields are not known (yet)", requiredProperties = {
         "id", "status", "priority", "executor", "prompt", "options", "attempt", "maxAttempts", "timeoutSeconds",
         "cancelRequested"})
@@ -60,6 +60,8 @@ public record TaskView(
         @Schema(nullable = true) Long numTurns,
         @Schema(nullable = true) String sessionId,
         @Schema(nullable = true, description = "token:<name>, user:<name> or bootstrap") String submittedBy,
+        @Schema(nullable = true, description = "for a task that names a repository: its git worktree, branch, the"
+                + " commit it ended on and the diff summary") WorktreeView worktree,
         @JsonbNillable(false) @Schema(type = SchemaType.ARRAY, implementation = AttemptView.class,
                 description = "the history of its attempts (GET and retry only)")
         List<AttemptView> attempts) {
@@ -82,7 +84,7 @@ public record TaskView(
                 time(t.getCreatedAt()), time(t.getStartedAt()), time(t.getCompletedAt()), t.getResult(), t.getError(),
                 t.getExitCode(), t.getCostUsd() == null ? null : t.getCostUsd().stripTrailingZeros(),
                 t.getInputTokens(), t.getOutputTokens(), t.getNumTurns() == null ? null : t.getNumTurns().longValue(),
-                t.getSessionId(), t.getSubmittedBy(),
+                t.getSessionId(), t.getSubmittedBy(), WorktreeView.of(t.getWorktree()),
                 attempts == null ? null : attempts.stream().map(AttemptView::of).toList());
     }
 

@@ -35,6 +35,31 @@ import java.util.logging.Logger;
 public final class TaskLeases {
 
     private static final Logger LOG = Logger.getLogger(TaskLeases.class.getName());
+    /** A node whose heartbeat is older than this is not live (three heartbeats of the defaults). */
+    private static final Duration DEFAULT_GONE_AFTER = Duration.ofSeconds(6);
+
+    private final Duration goneAfter;
+    private final ConcurrencyLimits concurrency;
+
+    /** The lease protocol with one task of a concurrency key at a time, whatever the key. */
+    public TaskLeases() {
+        this(ConcurrencyLimits.DEFAULT, DEFAULT_GONE_AFTER);
+    }
+
+    /** @param concurrency how many tasks of one concurrency key may run at once across the fleet */
+    public TaskLeases(ConcurrencyLimits concurrency) {
+        this(concurrency, DEFAULT_GONE_AFTER);
+    }
+
+    /**
+     * @param concurrency how many tasks of one concurrency key may run at once across the fleet
+     * @param goneAfter a node whose heartbeat is older than this is not live: a task no other live node can take
+     *                  fails rather than waits
+     */
+    public TaskLeases(ConcurrencyLimits concurrency, Duration goneAfter) {
+        this.concurrency = concurrency;
+        this.goneAfter = goneAfter;
+    }
 
     // The node takes up to n of the most urgent ready tasks for its n free slots, in one statement: tasks without a
     // key from the main claim index, and tasks of keys that have room. The keys with waiting tasks come from a skip
@@ -179,6 +204,48 @@ public final class TaskLeases {
             RETURNING t.status
             """;
 
+    // This node cannot run the task (its repository is not on this host), fenced: the node joins the task's
+    // unable_workers and the task goes back to the queue, its attempt not counted, as long as a live node outside
+    // that list is left (active or draining, with slots, a recent heartbeat); else it fails, naming the nodes that
+    // lack what it needs. A user's cancel that came in meanwhile wins.
+    private static final String NOT_HERE = """
+            WITH held AS (
+                SELECT id, cancel_requested,
+                       CASE WHEN ? = ANY(coalesce(unable_workers, '{}')) THEN unable_workers
+                            ELSE array_append(coalesce(unable_workers, '{}'), ?::text) END AS unable
+                  FROM agent_tasks
+                 WHERE id = ? AND lease_token = ? AND status = 'running'
+                   FOR UPDATE),
+            decided AS (
+                SELECT id, unable,
+                       CASE WHEN cancel_requested THEN 'cancelled'
+                            WHEN EXISTS (SELECT 1 FROM agent_workers w
+                                          WHERE w.state IN ('active', 'draining') AND w.slots > 0
+                                            AND w.heartbeat_at > now() - make_interval(secs => ?)
+                                            AND w.id <> ALL(held.unable)) THEN 'pending'
+                            ELSE 'failed' END AS next
+                  FROM held)
+            UPDATE agent_tasks t
+               SET status = decided.next, unable_workers = decided.unable,
+                   completed_at = CASE WHEN decided.next = 'pending' THEN NULL ELSE now() END,
+                   attempt = CASE WHEN decided.next = 'cancelled' THEN t.attempt ELSE t.attempt - 1 END,
+                   assigned_worker_id = CASE WHEN decided.next = 'pending' THEN NULL ELSE t.assigned_worker_id END,
+                   slot = CASE WHEN decided.next = 'pending' THEN NULL ELSE t.slot END,
+                   lease_expires_at = NULL, run_after = now(),
+                   error = CASE WHEN decided.next = 'failed'
+                                THEN ?::text || '; no live node can run it (nodes without it: '
+                                     || array_to_string(decided.unable, ', ') || ')'
+                                ELSE ?::text END
+              FROM decided
+             WHERE t.id = decided.id
+            RETURNING t.status
+            """;
+
+    // What the task's git worktree came to, fenced like the ending it comes with, and written just before it.
+    private static final String WORKTREE = """
+            UPDATE agent_tasks SET worktree = ?::jsonb WHERE id = ? AND lease_token = ? AND status = 'running'
+            """;
+
     // The holder killed the agent because a user asked to cancel: cancelled, fenced.
     private static final String CANCELLED = """
             UPDATE agent_tasks
@@ -241,18 +308,6 @@ public final class TaskLeases {
             """;
 
     private static final String NOTIFY = "SELECT pg_notify(?, '')";
-
-    private final ConcurrencyLimits concurrency;
-
-    /** The lease protocol with one task of a concurrency key at a time, whatever the key. */
-    public TaskLeases() {
-        this(ConcurrencyLimits.DEFAULT);
-    }
-
-    /** @param concurrency how many tasks of one concurrency key may run at once across the fleet */
-    public TaskLeases(ConcurrencyLimits concurrency) {
-        this.concurrency = concurrency;
-    }
 
     /** What became of one task whose lease expired. */
     public record Requeued(long id, String status, int attempt, String reason, String executor) {
@@ -350,6 +405,16 @@ public final class TaskLeases {
      */
     public String[] record(Connection c, List<Ending> endings) throws SQLException {
         String[] after = new String[endings.size()];
+        for (Ending e : endings) {
+            if (e.outcome().worktree() != null) {
+                try (PreparedStatement ps = c.prepareStatement(WORKTREE)) {
+                    ps.setString(1, e.outcome().worktree());
+                    ps.setLong(2, e.task().id());
+                    ps.setLong(3, e.task().leaseToken());
+                    ps.executeUpdate();
+                }
+            }
+        }
         List<Integer> successes = new ArrayList<>();
         for (int i = 0; i < endings.size(); i++) {
             if (endings.get(i).outcome().kind() == Outcome.Kind.SUCCEEDED) {
@@ -415,6 +480,18 @@ public final class TaskLeases {
             // back to the queue at once, not counted: nodes of the same credential pass it over while the fleet
             // backs off or pauses; nodes of another credential may run it
             case RATE_LIMITED, CREDENTIALS -> release(c, task, null, o.error());
+            case NOT_HERE -> {
+                try (PreparedStatement ps = c.prepareStatement(NOT_HERE)) {
+                    ps.setString(1, task.workerId());
+                    ps.setString(2, task.workerId());
+                    ps.setLong(3, task.id());
+                    ps.setLong(4, task.leaseToken());
+                    ps.setDouble(5, goneAfter.toMillis() / 1000.0);
+                    ps.setString(6, o.error());
+                    ps.setString(7, o.error());
+                    yield single(ps);
+                }
+            }
             case CANCELLED -> {
                 try (PreparedStatement ps = c.prepareStatement(CANCELLED)) {
                     ps.setString(1, o.error());

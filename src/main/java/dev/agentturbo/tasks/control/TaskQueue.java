@@ -82,7 +82,8 @@ public class TaskQueue {
 
     // A user's retry: a finished task (completed, failed or cancelled) runs again, same id, as further attempts with
     // as many attempts as it was submitted with. Its output and the history of its attempts stay; cost and tokens
-    // go on adding up (they are what was paid). A task that still waits for dependencies is blocked again; one that
+    // go on adding up (they are what was paid). Nodes that could not run it (its repository was missing) may try
+    // again. A task that still waits for dependencies is blocked again; one that
     // waits for a failed or cancelled task is not retried (it could never run). Nothing happens to a task that is
     // not finished.
     private static final String RETRY = """
@@ -93,7 +94,7 @@ public class TaskQueue {
                    attempts_per_run = coalesce(t.attempts_per_run, t.max_attempts),
                    max_attempts = t.attempt + coalesce(t.attempts_per_run, t.max_attempts),
                    retried = t.retried + 1, completed_at = NULL, assigned_worker_id = NULL, slot = NULL,
-                   result = NULL, error = NULL, exit_code = NULL
+                   result = NULL, error = NULL, exit_code = NULL, unable_workers = NULL
               FROM target
              WHERE t.id = target.id AND t.status IN ('completed', 'failed', 'cancelled')
                AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN agent_tasks p ON p.id = d.depends_on

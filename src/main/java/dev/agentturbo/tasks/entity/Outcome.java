@@ -8,9 +8,17 @@ import java.time.Instant;
  *
  * @param resumeAt for {@link Kind#USAGE_LIMITED}: when the subscription's window resets; for
  *                 {@link Kind#RATE_LIMITED}: the earliest time the server said to try again (may be null); else null
+ * @param worktree what the task's git worktree came to, as a JSON object (stored in agent_tasks.worktree), or null
+ *                 when the task has none
  */
 public record Outcome(Kind kind, String result, String error, Integer exitCode, BigDecimal costUsd,
-                      Long inputTokens, Long outputTokens, Integer numTurns, String sessionId, Instant resumeAt) {
+                      Long inputTokens, Long outputTokens, Integer numTurns, String sessionId, Instant resumeAt,
+                      String worktree) {
+
+    public Outcome(Kind kind, String result, String error, Integer exitCode, BigDecimal costUsd, Long inputTokens,
+                   Long outputTokens, Integer numTurns, String sessionId, Instant resumeAt) {
+        this(kind, result, error, exitCode, costUsd, inputTokens, outputTokens, numTurns, sessionId, resumeAt, null);
+    }
 
     public enum Kind {
         /** The agent finished and reported no error. */
@@ -34,6 +42,12 @@ public record Outcome(Kind kind, String result, String error, Integer exitCode, 
         CREDENTIALS,
         /** The node gave the task back before the agent finished (it is stopping): back to the queue, not counted. */
         RELEASED,
+        /**
+         * The task cannot run on this node (its repository is not on this host): back to the queue, not counted,
+         * and this node is added to the task's {@code unable_workers}; when no live node is left outside that
+         * list, the task fails with {@code error} and the nodes that lack what it needs.
+         */
+        NOT_HERE,
         /** A user asked to cancel the task and its agent was killed. */
         CANCELLED
     }
@@ -67,12 +81,27 @@ public record Outcome(Kind kind, String result, String error, Integer exitCode, 
     /** The same outcome of another kind (an executor reclassifies what it read). */
     public Outcome as(Kind newKind, String newError) {
         return new Outcome(newKind, result, newError, exitCode, costUsd, inputTokens, outputTokens, numTurns,
-                sessionId, resumeAt);
+                sessionId, resumeAt, worktree);
     }
 
     /** The node gives the task back unfinished; it runs again at once elsewhere, the attempt not counted. */
     public static Outcome released(String reason) {
         return new Outcome(Kind.RELEASED, null, reason, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * The task needs what this node does not have (its repository); another node may run it.
+     *
+     * @param reason what is missing here, e.g. "repository /srv/app does not exist on this host"
+     */
+    public static Outcome notHere(String reason) {
+        return new Outcome(Kind.NOT_HERE, null, reason, null, null, null, null, null, null, null);
+    }
+
+    /** The same outcome with what the task's git worktree came to (a JSON object). */
+    public Outcome withWorktree(String worktreeJson) {
+        return new Outcome(kind, result, error, exitCode, costUsd, inputTokens, outputTokens, numTurns, sessionId,
+                resumeAt, worktreeJson);
     }
 
     /** The agent was killed because a user asked to cancel the task. */
@@ -88,7 +117,8 @@ public record Outcome(Kind kind, String result, String error, Integer exitCode, 
         String r = cut(result, maxResultChars);
         String e = cut(error, maxErrorChars);
         return r == result && e == error ? this
-                : new Outcome(kind, r, e, exitCode, costUsd, inputTokens, outputTokens, numTurns, sessionId, resumeAt);
+                : new Outcome(kind, r, e, exitCode, costUsd, inputTokens, outputTokens, numTurns, sessionId, resumeAt,
+                worktree);
     }
 
     private static String cut(String text, int max) {
@@ -101,6 +131,6 @@ public record Outcome(Kind kind, String result, String error, Integer exitCode, 
 
     public Outcome withResult(String newResult) {
         return new Outcome(kind, newResult, error, exitCode, costUsd, inputTokens, outputTokens, numTurns, sessionId,
-                resumeAt);
+                resumeAt, worktree);
     }
 }

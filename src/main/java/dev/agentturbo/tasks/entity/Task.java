@@ -66,6 +66,9 @@ public class Task {
     private String concurrencyKey;
     @Column(name = "waiting_for")
     private int waitingFor;
+    /** What the task's git worktree came to (JSON), for tasks that name a repository. */
+    @Column(name = "worktree")
+    private String worktree;
 
     protected Task() {
     }
@@ -83,6 +86,11 @@ public class Task {
     /** How many of the tasks it depends on have not completed yet. */
     public int getWaitingFor() {
         return waitingFor;
+    }
+
+    /** What the task's git worktree came to, as a JSON object; null when it has none (yet). */
+    public String getWorktree() {
+        return worktree;
     }
 
     public long getId() {

@@ -665,6 +665,8 @@ public final class Dispatcher {
             limits(WorkerRegistry.activeLimits(c));
         }
         // an executor whose limit an ending or an agent of this very round met is not claimed again in it
+        // (a task this node just gave back because it cannot run here is passed over by the claim below, which sees
+        // this transaction's own write of unable_workers)
         Set<String> skip = pauses.skip(toWrite, round.signals());
         List<ClaimedTask> claimed = List.of();
         if (!round.slots().isEmpty()) {
@@ -762,6 +764,8 @@ public final class Dispatcher {
             case RETRYABLE -> o.error() + ("scheduled".equals(to) ? " (retry in " + e.retryDelay().toMillis() + " ms)" : "");
             case USAGE_LIMITED -> "usage limit reached; resumes at " + o.resumeAt();
             case RATE_LIMITED, CREDENTIALS -> o.error() + " (attempt not counted)";
+            case NOT_HERE -> "pending".equals(to) ? o.error() + " (released for another node, attempt not counted)"
+                    : o.error();
             default -> o.error();
         };
         TaskQueue.log(LOG, Level.INFO, task, "running", to, reason);

@@ -118,8 +118,10 @@ public class Node {
             board.use(recorder);
             DatabaseLink link = new DatabaseLink(connections, "agent-turbo-dispatcher", settings.lease(),
                     settings.lease().dividedBy(2));
-            dispatcher = new Dispatcher(settings, new TaskLeases(concurrency), registry, link, host(), version(),
-                    board::open, board::wanted, this::apply, executors::credentialOf, threads)
+            TaskLeases leases = new TaskLeases(concurrency,
+                    settings.heartbeat().multipliedBy(WorkerRegistry.GONE_AFTER_HEARTBEATS));
+            dispatcher = new Dispatcher(settings, leases, registry, link, host(), version(), board::open,
+                    board::wanted, this::apply, executors::credentialOf, threads)
                     .backingOff(backOff.first(), backOff.max()).reporting(events).start();
             board.use(dispatcher);
             Dispatcher d = dispatcher;

@@ -3,6 +3,7 @@ package dev.agentturbo.workers.control;
 import dev.agentturbo.agents.control.AgentExecutor;
 import dev.agentturbo.agents.control.AgentExecutors;
 import dev.agentturbo.agents.control.AgentRun;
+import dev.agentturbo.agents.control.GitWorktrees;
 import dev.agentturbo.agents.entity.AgentOutput;
 import dev.agentturbo.agents.entity.LimitSignal;
 import dev.agentturbo.platform.OutageLog;
@@ -203,15 +204,31 @@ public final class Slot {
                         dispatcher.answered(task.executor(), task.leaseToken());
                     }
                 });
+        Optional<GitWorktrees.Prepared> worktree;
+        try {
+            worktree = executors.worktrees().prepare(run);
+        } catch (GitWorktrees.Refused e) {
+            output.ifPresent(OutputRecorder.Attempt::close);
+            return ended(lease, e.outcome());
+        }
+        AgentRun inWorktree = worktree.map(w -> run.in(w.path())).orElse(run);
         Future<Outcome> agent;
         try {
-            agent = runner.submit(() -> executor.get().run(run));
+            agent = runner.submit(() -> executor.get().run(inWorktree));
         } catch (RejectedExecutionException e) {
             output.ifPresent(OutputRecorder.Attempt::close);
             return ended(lease, Outcome.released("agent executor service refused the task: " + e.getMessage()));
         }
         try {
-            return watch(lease, run, agent);
+            Dispatcher.Ended ended = watch(lease, inWorktree, agent);
+            if (worktree.isPresent() && ended.outcome() != null) {
+                if (!agent.isDone()) {
+                    stop(inWorktree, agent);
+                }
+                Outcome o = executors.worktrees().finish(worktree.get(), ended.outcome(), endsForGood(task, ended.outcome()));
+                return new Dispatcher.Ended(lease, o, ended.retryDelay());
+            }
+            return ended;
         } catch (InterruptedException e) {
             stop(run, agent);
             throw e;
@@ -269,6 +286,19 @@ public final class Slot {
                         + " renewal: worker " + settings.workerId() + " could not reach the database", null));
             }
         }
+    }
+
+    /**
+     * Whether the task ends with this attempt, so that its worktree is cleaned up: it succeeded, failed for good, or
+     * failed its last attempt. A cancel also ends it (a retry asked for later makes the worktree again from its
+     * branch). What goes back to the queue keeps its worktree for the next attempt.
+     */
+    static boolean endsForGood(ClaimedTask task, Outcome outcome) {
+        return switch (outcome.kind()) {
+            case SUCCEEDED, PERMANENT, CANCELLED -> true;
+            case RETRYABLE -> task.attempt() >= task.maxAttempts();
+            default -> false;
+        };
     }
 
     private Dispatcher.Ended ended(Lease lease, Outcome outcome) {
