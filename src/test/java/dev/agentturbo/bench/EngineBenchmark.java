@@ -382,31 +382,10 @@ class EngineBenchmark {
         List<Double> first = new ArrayList<>();
         List<Double> second = new ArrayList<>();
         for (int turn = 0; turn < 5; turn++) {
-            first.addAll(unkeyedClaimLatencies(a, 400));
-            second.addAll(unkeyedClaimLatencies(b, 400));
+            first.addAll(claimLatencies(a, 400, "status = 'pending' AND concurrency_key IS NULL"));
+            second.addAll(claimLatencies(b, 400, "status = 'pending' AND concurrency_key IS NULL"));
         }
         return List.of(first, second);
-    }
-
-    /** n claims of one task without a key (statement + commit), each completed right after, 1,000 more waiting. */
-    static List<Double> unkeyedClaimLatencies(DataSource ds, int n) throws SQLException {
-        new TaskRows(ds).update("DELETE FROM agent_tasks WHERE status = 'pending' AND concurrency_key IS NULL");
-        fill(ds, n + 1_000);
-        TaskLeases leases = new TaskLeases();
-        List<Double> ms = new ArrayList<>();
-        try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
-            for (int i = 0; i < n; i++) {
-                long t0 = System.nanoTime();
-                List<ClaimedTask> got = leases.claim(c, "probe", new int[]{1}, Duration.ofSeconds(30), List.of());
-                c.commit();
-                ms.add((System.nanoTime() - t0) / 1e6);
-                assertTrue(got.get(0).optionsJson().contains("durationMs"), "a task without a key");
-                leases.record(c, List.of(new TaskLeases.Ending(got.get(0), Outcome.succeeded("ok", 0), Duration.ZERO)));
-                c.commit();
-            }
-        }
-        return ms;
     }
 
     /** The plan of the keys' skip scan, with the pages it reads. */
@@ -474,7 +453,15 @@ class EngineBenchmark {
 
     /** n claims of one task (statement + commit), each completed right after, with 1,000 more waiting. */
     static List<Double> claimLatencies(DataSource ds, int n) throws SQLException {
-        new TaskRows(ds).update("DELETE FROM agent_tasks WHERE status = 'pending'");
+        return claimLatencies(ds, n, "status = 'pending'");
+    }
+
+    /**
+     * n claims of one task without a key (statement + commit), each completed right after, with 1,000 more waiting;
+     * the waiting tasks that match {@code replaced} are deleted first.
+     */
+    static List<Double> claimLatencies(DataSource ds, int n, String replaced) throws SQLException {
+        new TaskRows(ds).update("DELETE FROM agent_tasks WHERE " + replaced);
         fill(ds, n + 1_000);
         TaskLeases leases = new TaskLeases();
         List<Double> ms = new ArrayList<>();
@@ -485,6 +472,7 @@ class EngineBenchmark {
                 List<ClaimedTask> got = leases.claim(c, "probe", new int[]{1}, Duration.ofSeconds(30));
                 c.commit();
                 ms.add((System.nanoTime() - t0) / 1e6);
+                assertTrue(got.get(0).optionsJson().contains("durationMs"), "a task without a key");
                 leases.record(c, List.of(new TaskLeases.Ending(got.get(0), Outcome.succeeded("ok", 0), Duration.ZERO)));
                 c.commit();
             }
