@@ -189,13 +189,15 @@ class ClaudeCliIT {
         ClaudeCli cli = cli(Auth.API_KEY);
         CompletableFuture<Outcome> running = inBackground(cli, run);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (processesWith(marker).isEmpty() && System.nanoTime() < deadline && !running.isDone()) {
+        // the tool itself, not only the shell that will start it: a shell's start-up (a user's profile sourced by the
+        // program's shell snapshot, e.g. pyenv's) can take seconds before the command runs
+        while (toolRunning(marker).isEmpty() && System.nanoTime() < deadline && !running.isDone()) {
             Thread.sleep(50);
         }
         Thread.sleep(1000); // the program is waiting for its tool
         List<String> tree = ProcessHandle.current().descendants().map(ClaudeCliIT::describe).toList();
         LOG.info(() -> "process tree while the tool runs: " + tree);
-        assertFalse(processesWith(marker).isEmpty(), "the tool runs: " + tree);
+        assertFalse(toolRunning(marker).isEmpty(), "the tool runs: " + tree);
 
         Instant abort = Instant.now();
         run.abort();
@@ -362,6 +364,13 @@ class ClaudeCliIT {
     }
 
     /** Processes anywhere on this machine whose command line contains {@code text}. */
+    /** The processes that run this command itself (a shell whose command line mentions it is not one). */
+    private static List<String> toolRunning(String command) {
+        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().commandLine().orElse("").endsWith("/" + command))
+                .map(ClaudeCliIT::describe).toList();
+    }
+
     private static List<String> processesWith(String text) {
         return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
                 .filter(p -> p.info().commandLine().orElse("").contains(text))
