@@ -402,9 +402,22 @@ class ConsoleIT {
         browser.findElement(By.cssSelector("#submit\\:executor_items li[data-label='simulated']")).click();
         await(d -> !d.findElements(By.id("submit:durationMs_input")).isEmpty());
         type("submit:durationMs_input", "10");
+        // each line waits for the one before; waiting for another's task is refused as in the API
+        browser.findElement(By.cssSelector("#submit\\:chain .ui-chkbox-box")).click();
+        type("submit:dependsOn", Long.toString(submittedTask));
+        browser.findElement(By.id("submit:send")).click();
+        await(d -> !d.findElements(By.cssSelector("#submit\\:problems li")).isEmpty());
+        assertEquals(List.of("dependsOn: task " + submittedTask + " does not exist"), browser.findElements(
+                By.cssSelector("#submit\\:problems li")).stream().map(WebElement::getText).toList());
+        type("submit:dependsOn", "");
         browser.findElement(By.id("submit:send")).click();
         await(d -> d.findElements(By.cssSelector("#submit\\:submitted a.submitted-task")).size() == 2);
         assertTrue(growl().contains("2 tasks submitted"), growl());
+        List<Long> danas = browser.findElements(By.cssSelector("#submit\\:submitted a.submitted-task")).stream()
+                .map(a -> Long.parseLong(a.getText().replace("task ", ""))).toList();
+        assertEquals(List.of(danas.get(0)), json(node.get("/api/tasks/" + danas.get(1)).body()).getJsonArray("dependsOn")
+                .getValuesAs(jakarta.json.JsonNumber.class).stream().map(jakarta.json.JsonNumber::longValue).toList(),
+                "the second line waits for the first");
 
         browser.findElement(By.id("nav-tasks")).click();
         await(d -> rows().size() == 2);

@@ -205,6 +205,13 @@ public class TaskQueue {
      */
     private static Submitted insertWaiting(Connection c, PreparedStatement insert, NewTask task, Submitted[] byItem,
                                            String at, List<String> problems) throws SQLException {
+        // a repeated submission gets the task stored the first time, whatever became of its dependencies since
+        if (task.idempotencyKey() != null) {
+            Optional<Submitted> earlier = stored(c, task);
+            if (earlier.isPresent()) {
+                return earlier.get();
+            }
+        }
         java.util.LinkedHashSet<Long> ids = new java.util.LinkedHashSet<>(task.dependsOn());
         for (int item : task.dependsOnItems()) {
             if (byItem[item] == null) {
@@ -269,16 +276,26 @@ public class TaskQueue {
                 return new Submitted(rs.getLong(1), true, waitingFor > 0);
             }
         }
+        return stored(c, task).orElseThrow(
+                () -> new QueueException("idempotency key " + task.idempotencyKey() + " vanished", null));
+    }
+
+    /**
+     * The task an earlier submission with the same idempotency key stored, if any.
+     *
+     * @throws IdempotencyConflictException when that task has another executor or prompt
+     */
+    private static Optional<Submitted> stored(Connection c, NewTask task) throws SQLException {
         try (PreparedStatement find = c.prepareStatement(FIND_BY_KEY)) {
             find.setString(1, task.idempotencyKey());
             try (ResultSet rs = find.executeQuery()) {
                 if (!rs.next()) {
-                    throw new QueueException("idempotency key " + task.idempotencyKey() + " vanished", null);
+                    return Optional.empty();
                 }
                 if (!rs.getString("executor").equals(task.executor()) || !rs.getString("prompt").equals(task.prompt())) {
                     throw new IdempotencyConflictException(task.idempotencyKey(), rs.getLong("id"));
                 }
-                return new Submitted(rs.getLong("id"), false);
+                return Optional.of(new Submitted(rs.getLong("id"), false));
             }
         }
     }

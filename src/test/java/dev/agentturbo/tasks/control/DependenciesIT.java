@@ -172,6 +172,20 @@ class DependenciesIT {
     }
 
     @Test
+    void aRepeatedSubmissionGetsItsFirstTaskEvenAfterItsDependencyFailed() {
+        long a = submit(task("a"));
+        NewTask keyed = new NewTask("simulated", "after a", 0, 3, 60, "{}", "after-a-1").after(List.of(a), List.of());
+        Submitted first = queue.submit(keyed);
+        try (LeaseHolder node = new LeaseHolder(db.dataSource(), "w")) {
+            node.finish(node.claim(1, LEASE).get(0), Outcome.permanent("broken"), Duration.ZERO);
+        }
+        Submitted again = queue.submit(keyed);
+        assertEquals(first.id(), again.id(), "the same task, not a refusal of a new one");
+        assertEquals(false, again.created());
+        assertEquals("cancelled", rows.status(first.id()));
+    }
+
+    @Test
     void aRetriedDependentWaitsAgainAndOneWaitingForAFailureIsNotRetried() {
         long a = submit(task("a"));
         long b = submit(task("b").after(List.of(a), List.of()));
