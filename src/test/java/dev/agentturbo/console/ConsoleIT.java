@@ -407,7 +407,7 @@ class ConsoleIT {
         type("submit:dependsOn", Long.toString(submittedTask));
         browser.findElement(By.id("submit:send")).click();
         await(d -> !d.findElements(By.cssSelector("#submit\\:problems li")).isEmpty());
-        assertEquals(List.of("dependsOn: task " + submittedTask + " does not exist"), browser.findElements(
+        assertEquals(List.of("[0].dependsOn: task " + submittedTask + " does not exist"), browser.findElements(
                 By.cssSelector("#submit\\:problems li")).stream().map(WebElement::getText).toList());
         type("submit:dependsOn", "");
         browser.findElement(By.id("submit:send")).click();

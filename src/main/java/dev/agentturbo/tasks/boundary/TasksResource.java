@@ -125,8 +125,7 @@ public class TasksResource {
         Caller caller = Callers.of(security);
         NewTask task = requests.accept(JsonBodies.present(body, TaskRequest.class), idempotencyKey,
                 caller.role() == Role.OPERATOR).by(caller.name());
-        othersTasks(caller, List.of(task));
-        Submitted stored = queue.submit(task);
+        Submitted stored = queue.submit(task, Callers.ownTasksOnly(caller));
         URI location = uri.getBaseUriBuilder().path("tasks").path(Long.toString(stored.id())).build();
         return Response.status(stored.created() ? Response.Status.CREATED : Response.Status.OK)
                 .location(location)
@@ -162,8 +161,7 @@ public class TasksResource {
         Caller caller = Callers.of(security);
         List<NewTask> tasks = requests.acceptAll(JsonBodies.present(body, TaskRequest.class),
                 caller.role() == Role.OPERATOR).stream().map(t -> t.by(caller.name())).toList();
-        othersTasks(caller, tasks);
-        List<Submitted> stored = queue.submitAll(tasks);
+        List<Submitted> stored = queue.submitAll(tasks, Callers.ownTasksOnly(caller));
         List<BatchReceipt.Stored> items = stored.stream().map(s -> new BatchReceipt.Stored(s.id(), s.created(),
                 uri.getBaseUriBuilder().path("tasks").path(Long.toString(s.id())).build().toString())).toList();
         return Response.status(Response.Status.CREATED).entity(new BatchReceipt(items.size(), items)).build();
@@ -308,28 +306,6 @@ public class TasksResource {
     }
 
     /** The task, if the caller may see it: a submitter sees only its own (another's is "not found"). */
-    /**
-     * A submitter sees only its own tasks, so it may wait only for those: another's task is refused as one that does
-     * not exist, as everywhere else in the API.
-     */
-    private void othersTasks(Caller caller, List<NewTask> tasks) {
-        if (!Callers.ownTasksOnly(caller)) {
-            return;
-        }
-        List<String> problems = new java.util.ArrayList<>();
-        for (int i = 0; i < tasks.size(); i++) {
-            String at = tasks.size() > 1 ? "[" + i + "]." : "";
-            for (long id : tasks.get(i).dependsOn()) {
-                if (visible(Long.toString(id)).isEmpty()) {
-                    problems.add(at + "dependsOn: task " + id + " does not exist");
-                }
-            }
-        }
-        if (!problems.isEmpty()) {
-            throw new dev.agentturbo.tasks.control.InvalidTaskException(problems);
-        }
-    }
-
     private Optional<Task> visible(String id) {
         Caller caller = Callers.of(security);
         return Requests.id(id).flatMap(catalog::find)

@@ -50,10 +50,11 @@ public class TaskQueue {
             """;
 
     // The tasks a new task waits for, locked until the submission commits (a dependency that finishes meanwhile
-    // waits for it, so its trigger sees the new task's edges) and marked as having dependents.
+    // waits for it, so its trigger sees the new task's edges) and marked as having dependents. With an owner, only
+    // that submitter's tasks count: another's is not found, as everywhere a submitter sees only its own.
     private static final String LOCK_DEPENDENCIES = """
             UPDATE agent_tasks SET has_dependents = true
-             WHERE id = ANY(?::bigint[])
+             WHERE id = ANY(?::bigint[]) AND (?::text IS NULL OR submitted_by = ?::text)
             RETURNING id, status
             """;
 
@@ -124,8 +125,17 @@ public class TaskQueue {
      * @throws InvalidTaskException when a task it depends on does not exist, failed or was cancelled (nothing stored)
      */
     public Submitted submit(NewTask task) {
+        return submit(task, false);
+    }
+
+    /**
+     * Stores one task as {@link #submit(NewTask)} does.
+     *
+     * @param ownTasksOnly whether it may wait only for tasks of its own submitter (a submitter sees only those)
+     */
+    public Submitted submit(NewTask task, boolean ownTasksOnly) {
         if (task.hasDependencies()) {
-            return submitAll(List.of(task)).get(0);
+            return submitAll(List.of(task), ownTasksOnly).get(0);
         }
         try (Connection c = dataSource.getConnection(); PreparedStatement insert = c.prepareStatement(INSERT)) {
             Submitted stored = insertOne(c, insert, task, 0); // one statement: committed on its own
@@ -145,6 +155,15 @@ public class TaskQueue {
      * @throws InvalidTaskException when a task that one of them depends on does not exist, failed or was cancelled
      */
     public List<Submitted> submitAll(List<NewTask> tasks) {
+        return submitAll(tasks, false);
+    }
+
+    /**
+     * Stores the tasks as {@link #submitAll(List)} does.
+     *
+     * @param ownTasksOnly whether they may wait only for tasks of their own submitter (a submitter sees only those)
+     */
+    public List<Submitted> submitAll(List<NewTask> tasks, boolean ownTasksOnly) {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -155,7 +174,8 @@ public class TaskQueue {
                         NewTask task = tasks.get(i);
                         String at = tasks.size() > 1 || !task.dependsOnItems().isEmpty() ? "[" + i + "]." : "";
                         byItem[i] = task.hasDependencies()
-                                ? insertWaiting(c, insert, task, byItem, at, problems)
+                                ? insertWaiting(c, insert, task, ownTasksOnly ? task.submittedBy() : null, byItem,
+                                at, problems)
                                 : insertOne(c, insert, task, 0);
                     }
                 }
@@ -203,8 +223,8 @@ public class TaskQueue {
      * Stores a task that waits for others: locks them, refuses those that do not exist, failed or were cancelled
      * (adding the problem; null is returned), and stores the task blocked while any has not completed.
      */
-    private static Submitted insertWaiting(Connection c, PreparedStatement insert, NewTask task, Submitted[] byItem,
-                                           String at, List<String> problems) throws SQLException {
+    private static Submitted insertWaiting(Connection c, PreparedStatement insert, NewTask task, String owner,
+                                           Submitted[] byItem, String at, List<String> problems) throws SQLException {
         // a repeated submission gets the task stored the first time, whatever became of its dependencies since
         if (task.idempotencyKey() != null) {
             Optional<Submitted> earlier = stored(c, task);
@@ -222,6 +242,8 @@ public class TaskQueue {
         Map<Long, String> status = new java.util.HashMap<>();
         try (PreparedStatement lock = c.prepareStatement(LOCK_DEPENDENCIES)) {
             lock.setArray(1, c.createArrayOf("bigint", ids.toArray()));
+            lock.setString(2, owner);
+            lock.setString(3, owner);
             try (ResultSet rs = lock.executeQuery()) {
                 while (rs.next()) {
                     status.put(rs.getLong(1), rs.getString(2));

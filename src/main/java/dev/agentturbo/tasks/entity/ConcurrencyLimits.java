@@ -57,17 +57,6 @@ public record ConcurrencyLimits(int defaultLimit, Map<String, Integer> byPrefix)
         return new ConcurrencyLimits(defaultLimit, byPrefix);
     }
 
-    /** The limit of one key. */
-    public int limitOf(String key) {
-        String best = null;
-        for (String prefix : byPrefix.keySet()) {
-            if (key.startsWith(prefix) && (best == null || prefix.length() > best.length())) {
-                best = prefix;
-            }
-        }
-        return best == null ? defaultLimit : byPrefix.get(best);
-    }
-
     /** The prefixes, the longest first, and their limits: for the claim statement. */
     public List<Map.Entry<String, Integer>> longestFirst() {
         List<Map.Entry<String, Integer>> entries = new ArrayList<>(byPrefix.entrySet());
