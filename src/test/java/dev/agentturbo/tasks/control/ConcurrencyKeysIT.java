@@ -5,9 +5,9 @@ import dev.agentturbo.tasks.entity.ConcurrencyLimits;
 import dev.agentturbo.tasks.entity.NewTask;
 import dev.agentturbo.tasks.entity.Outcome;
 import dev.agentturbo.testing.LeaseHolder;
-import dev.agentturbo.testing.PooledDataSource;
+import dev.agentturbo.testing.Closing;
 import dev.agentturbo.testing.TaskRows;
-import dev.agentturbo.testing.TestDatabase;
+import dev.agentturbo.testing.QueueDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,8 +24,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,31 +35,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConcurrencyKeysIT {
 
     private static final Duration LEASE = Duration.ofSeconds(30);
-    private static final Logger QUEUE_LOG = Logger.getLogger(TaskQueue.class.getName());
-
-    private static TestDatabase db;
-    private static PooledDataSource pool;
+    private static QueueDatabase db;
     private static TaskRows rows;
     private TaskQueue queue;
 
     @BeforeAll
     static void createDatabase() {
-        QUEUE_LOG.setLevel(Level.WARNING);
-        db = TestDatabase.create("concurrency_keys_it");
-        pool = new PooledDataSource(db.dataSource(), 20);
-        rows = new TaskRows(pool);
+        db = QueueDatabase.create("concurrency_keys_it", 20);
+        rows = db.rows();
     }
 
     @AfterAll
     static void dropDatabase() {
-        QUEUE_LOG.setLevel(null);
-        dev.agentturbo.testing.Closing.all(pool, db);
+        Closing.all(db);
     }
 
     @BeforeEach
     void emptyQueue() {
-        rows.deleteAll();
-        queue = new TaskQueue(pool);
+        queue = db.emptyQueue();
     }
 
     @Test
@@ -74,7 +65,7 @@ class ConcurrencyKeysIT {
         long free1 = submit(task("no key", 0));
         long free2 = submit(task("no key either", 0));
 
-        try (LeaseHolder node = new LeaseHolder(db.dataSource(), "w")) {
+        try (LeaseHolder node = new LeaseHolder(db.direct(), "w")) {
             List<ClaimedTask> first = node.claim(10, LEASE);
             assertEquals(List.of(repo.get(0), other, free1, free2), ids(first),
                     "one task of each key (the most urgent first), and every task without a key");
@@ -93,7 +84,7 @@ class ConcurrencyKeysIT {
             submit(task("big " + i, 0).keyed("repo:/srv/big"));
             submit(task("build " + i, 0).keyed("build"));
         }
-        try (LeaseHolder node = new LeaseHolder(db.dataSource(), "w", limits)) {
+        try (LeaseHolder node = new LeaseHolder(db.direct(), "w", limits)) {
             Map<String, Long> byKey = new java.util.TreeMap<>();
             for (ClaimedTask t : node.claim(30, LEASE)) {
                 byKey.merge((String) rows.row(t.id()).get("concurrency_key"), 1L, Long::sum);
@@ -134,7 +125,7 @@ class ConcurrencyKeysIT {
                 String id = "w" + w;
                 workers.add(pool.submit(() -> {
                     int finished = 0;
-                    try (LeaseHolder node = new LeaseHolder(db.dataSource(), id, limits)) {
+                    try (LeaseHolder node = new LeaseHolder(db.direct(), id, limits)) {
                         List<ClaimedTask> held = new ArrayList<>();
                         int idle = 0;
                         while (idle < 50) {

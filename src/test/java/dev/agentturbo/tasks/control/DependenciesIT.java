@@ -5,9 +5,9 @@ import dev.agentturbo.tasks.entity.NewTask;
 import dev.agentturbo.tasks.entity.Outcome;
 import dev.agentturbo.tasks.entity.Submitted;
 import dev.agentturbo.testing.LeaseHolder;
-import dev.agentturbo.testing.PooledDataSource;
+import dev.agentturbo.testing.Closing;
 import dev.agentturbo.testing.TaskRows;
-import dev.agentturbo.testing.TestDatabase;
+import dev.agentturbo.testing.QueueDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,8 +20,6 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -34,31 +32,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DependenciesIT {
 
     private static final Duration LEASE = Duration.ofSeconds(30);
-    private static final Logger QUEUE_LOG = Logger.getLogger(TaskQueue.class.getName());
-
-    private static TestDatabase db;
-    private static PooledDataSource pool;
+    private static QueueDatabase db;
     private static TaskRows rows;
     private TaskQueue queue;
 
     @BeforeAll
     static void createDatabase() {
-        QUEUE_LOG.setLevel(Level.WARNING);
-        db = TestDatabase.create("dependencies_it");
-        pool = new PooledDataSource(db.dataSource(), 10);
-        rows = new TaskRows(pool);
+        db = QueueDatabase.create("dependencies_it", 10);
+        rows = db.rows();
     }
 
     @AfterAll
     static void dropDatabase() {
-        QUEUE_LOG.setLevel(null);
-        dev.agentturbo.testing.Closing.all(pool, db);
+        Closing.all(db);
     }
 
     @BeforeEach
     void emptyQueue() {
-        rows.deleteAll();
-        queue = new TaskQueue(pool);
+        queue = db.emptyQueue();
     }
 
     @Test
@@ -68,7 +59,7 @@ class DependenciesIT {
         long c = submit(task("c").after(List.of(b), List.of()));
         assertEquals(List.of("pending", "blocked", "blocked"), statuses(a, b, c));
 
-        try (LeaseHolder node = new LeaseHolder(db.dataSource(), "w")) {
+        try (LeaseHolder node = new LeaseHolder(db.direct(), "w")) {
             List<ClaimedTask> head = node.claim(5, LEASE);
             assertEquals(List.of(a), ids(head), "only the head of the chain can run");
             node.finish(head.get(0), Outcome.succeeded("done", 0), Duration.ZERO);
@@ -94,7 +85,7 @@ class DependenciesIT {
         assertTrue(stored.get(1).id() > root && join > stored.get(3).id(), "stored after what they wait for");
         assertEquals(3, ((Number) rows.value("SELECT waiting_for FROM agent_tasks WHERE id = ?", join)).intValue());
 
-        try (LeaseHolder node = new LeaseHolder(db.dataSource(), "w")) {
+        try (LeaseHolder node = new LeaseHolder(db.direct(), "w")) {
             complete(node, root);
             List<ClaimedTask> branches = node.claim(5, LEASE);
             assertEquals(List.of(stored.get(1).id(), stored.get(2).id(), stored.get(3).id()), ids(branches),
@@ -114,7 +105,7 @@ class DependenciesIT {
         long b = submit(task("b").after(List.of(a), List.of()));
         long c = submit(task("c").after(List.of(b), List.of()));
         long other = submit(task("unrelated"));
-        try (LeaseHolder node = new LeaseHolder(db.dataSource(), "w")) {
+        try (LeaseHolder node = new LeaseHolder(db.direct(), "w")) {
             ClaimedTask held = node.claim(1, LEASE).get(0);
             assertEquals(a, held.id());
             assertEquals("failed", node.finish(held, Outcome.permanent("the build is broken"), Duration.ZERO));
@@ -128,7 +119,7 @@ class DependenciesIT {
     @Test
     void cancellingATaskCancelsItsDependentsButNotWhatIsAlreadyFree() {
         long done = submit(task("done"));
-        try (LeaseHolder node = new LeaseHolder(db.dataSource(), "w")) {
+        try (LeaseHolder node = new LeaseHolder(db.direct(), "w")) {
             complete(node, done);
         }
         long a = submit(task("a"));
@@ -146,7 +137,7 @@ class DependenciesIT {
     @Test
     void unknownFailedAndCancelledDependenciesAreRefusedAndNothingIsStored() {
         long failed = submit(task("will fail"));
-        try (LeaseHolder node = new LeaseHolder(db.dataSource(), "w")) {
+        try (LeaseHolder node = new LeaseHolder(db.direct(), "w")) {
             node.finish(node.claim(1, LEASE).get(0), Outcome.permanent("no"), Duration.ZERO);
         }
         long cancelled = submit(task("will be cancelled"));
@@ -176,7 +167,7 @@ class DependenciesIT {
         long a = submit(task("a"));
         NewTask keyed = new NewTask("simulated", "after a", 0, 3, 60, "{}", "after-a-1").after(List.of(a), List.of());
         Submitted first = queue.submit(keyed);
-        try (LeaseHolder node = new LeaseHolder(db.dataSource(), "w")) {
+        try (LeaseHolder node = new LeaseHolder(db.direct(), "w")) {
             node.finish(node.claim(1, LEASE).get(0), Outcome.permanent("broken"), Duration.ZERO);
         }
         Submitted again = queue.submit(keyed);
@@ -189,7 +180,7 @@ class DependenciesIT {
     void aRetriedDependentWaitsAgainAndOneWaitingForAFailureIsNotRetried() {
         long a = submit(task("a"));
         long b = submit(task("b").after(List.of(a), List.of()));
-        try (LeaseHolder node = new LeaseHolder(db.dataSource(), "w")) {
+        try (LeaseHolder node = new LeaseHolder(db.direct(), "w")) {
             node.finish(node.claim(1, LEASE).get(0), Outcome.permanent("broken"), Duration.ZERO);
             assertEquals("cancelled", rows.status(b));
 
@@ -207,8 +198,8 @@ class DependenciesIT {
     @Test
     void twoDependenciesCompletingAtTheSameMomentFreeTheirDependentOnce() throws Exception {
         ExecutorService two = Executors.newFixedThreadPool(2);
-        try (LeaseHolder first = new LeaseHolder(db.dataSource(), "w1");
-             LeaseHolder second = new LeaseHolder(db.dataSource(), "w2")) {
+        try (LeaseHolder first = new LeaseHolder(db.direct(), "w1");
+             LeaseHolder second = new LeaseHolder(db.direct(), "w2")) {
             for (int round = 0; round < 30; round++) {
                 long a = submit(task("a" + round));
                 long b = submit(task("b" + round));
