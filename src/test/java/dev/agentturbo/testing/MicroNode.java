@@ -64,6 +64,24 @@ public final class MicroNode implements AutoCloseable {
     }
 
     private static MicroNode launch(String id, Map<String, String> env, boolean ready) {
+        try {
+            return launchOnce(id, env, ready);
+        } catch (DeploymentFailed e) {
+            // Payara's own start sometimes fails to deploy (its security service found the main thread without a
+            // context class loader, seen once in some hundred starts): not the application's doing, so once more
+            System.err.println("node " + id + ": " + e.getMessage() + "; starting it once more");
+            return launchOnce(id, env, ready);
+        }
+    }
+
+    /** Payara Micro came up without the application: its deployment failed. */
+    private static final class DeploymentFailed extends IllegalStateException {
+        DeploymentFailed(String message) {
+            super(message);
+        }
+    }
+
+    private static MicroNode launchOnce(String id, Map<String, String> env, boolean ready) {
         Path build = Path.of(System.getProperty("agentturbo.war", "target/agent-turbo.war")).toAbsolutePath().getParent();
         Path dir = build.resolve("nodes").resolve(id);
         try {
@@ -140,12 +158,31 @@ public final class MicroNode implements AutoCloseable {
             } catch (IOException e) {
                 // not listening yet
             }
+            if (deploymentFailed()) {
+                kill();
+                Path kept = log.resolveSibling("node-failed-deployment.log");
+                try {
+                    Files.move(log, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                } catch (IOException e) {
+                    kept = log;
+                }
+                throw new DeploymentFailed("Payara did not deploy the application (see " + kept + ")");
+            }
             sleep(500);
         }
         dumpThreads();
         kill();
         throw new IllegalStateException("node " + id + " did not answer within " + STARTUP + "; see " + log
                 + " (it ends with the node's threads)");
+    }
+
+    /** Whether Payara said it could not deploy the application. */
+    private boolean deploymentFailed() {
+        try {
+            return Files.readString(log).contains("Exception while deploying the app");
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false;
+        }
     }
 
     /** Asks the node's JVM for a thread dump (SIGQUIT), which it prints to the node's log, and waits a moment for it. */
