@@ -111,7 +111,7 @@ class KeysAndDependenciesIT {
 
     @Test
     void aFanOutAndFanInRunsEachTaskAfterWhatItWaitsFor() throws Exception {
-        String batch = "[" + task("root", 500, null) + ","
+        String batch = "[" + task("root", 3000, null) + ","
                 + task("left", 300, "\"dependsOn\": [\"#0\"]") + ","
                 + task("right", 300, "\"dependsOn\": [\"#0\"]") + ","
                 + task("join", 100, "\"dependsOn\": [\"#1\", \"#2\"]") + "]";
@@ -120,6 +120,7 @@ class KeysAndDependenciesIT {
         List<Long> ids = json(stored.body()).getJsonArray("tasks").getValuesAs(JsonObject.class).stream()
                 .map(i -> i.getJsonNumber("id").longValue()).toList();
 
+        // the root runs 3 s: long enough, on a loaded machine, to find the join still waiting
         JsonObject join = task(ids.get(3));
         assertEquals("blocked", join.getString("status"), join.toString());
         assertEquals(List.of(ids.get(1), ids.get(2)), longs(join.getJsonArray("dependsOn")));
